@@ -23,6 +23,8 @@ def atomic_writer(path: Path, *, mode: str = "w", encoding: str | None = "utf-8"
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp creates 0600; give the file the mode a plain open() would (or the old file's mode).
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         with open(fd, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
             handle.flush()
@@ -32,6 +34,12 @@ def atomic_writer(path: Path, *, mode: str = "w", encoding: str | None = "utf-8"
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only portable way to read it is to set it and put it back
+    os.umask(current)
+    return current
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -1,0 +1,3 @@
+from bench.cli.app import main
+
+main()

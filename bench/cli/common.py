@@ -1,0 +1,29 @@
+"""Options and helpers shared by several commands (defined once, as tiangolo's CLIs do)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import bench
+
+REPO_ROOT = Path(bench.__file__).resolve().parent.parent
+
+
+def scenario_dirs() -> list[Path]:
+    """Where bare scenario names are looked up: ./scenarios, then the scenarios shipped with bench."""
+    dirs = [Path.cwd() / "scenarios", REPO_ROOT / "scenarios"]
+    unique: list[Path] = []
+    for folder in dirs:
+        if folder.resolve() not in [u.resolve() for u in unique]:
+            unique.append(folder)
+    return unique
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
+OutDirOption = Annotated[
+    Path,
+    typer.Option("--out", "-o", help="Folder for the result file.", envvar="BENCH_RESULTS_DIR", file_okay=False),
+]

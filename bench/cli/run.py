@@ -1,0 +1,180 @@
+"""``bench run``: measure a scenario end to end and write one result file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bench.cli.common import JsonOption, OutDirOption, scenario_dirs
+from bench.console import RichReporter, summary_table
+from bench.engine.genai import StopFlag
+from bench.interrupt import graceful_stop
+from bench.results.schema import ResultDocument
+from bench.runner import RunOutcome, RunRequest, run_scenario
+from bench.scenarios import PROVIDERS, find_scenario, load_scenario, parse_scenario
+
+EXIT_INVALID_POINTS = 1
+EXIT_INTERRUPTED = 130
+
+
+def run(
+    scenario: Annotated[
+        str,
+        typer.Argument(help="Scenario name (smoke, ci-gate, qualification, driver-compare) or a .yaml path."),
+    ] = "smoke",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", "-m",
+            help="Replace the scenario's models (repeatable): a registry name (mistral-nemo-12b, "
+            "nemotron-mini-4b), a folder with genai_config.json, or twin:FAMILY:SIZE.",
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", help=f"Replace the scenario's providers (repeatable): {', '.join(PROVIDERS)}."),
+    ] = None,
+    repetitions: Annotated[int | None, typer.Option(min=1, help="Override the scenario's repetitions.")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")] = None,
+    out: OutDirOption = Path("results"),
+    json_output: JsonOption = False,
+    telemetry: Annotated[
+        bool, typer.Option("--telemetry/--no-telemetry", help="Collect GPU/host telemetry around each phase.")
+    ] = True,
+    sample_interval_ms: Annotated[
+        float, typer.Option(min=1.0, help="Background telemetry sampling interval.")
+    ] = 10.0,
+) -> None:
+    """Run every point of a scenario and write one result file (JSON) into --out.
+
+    Each (model, provider) is loaded once; each point runs its warmups, then its repetitions, with the
+    output length forced and verified. Ctrl-C stops after the current step and keeps every completed
+    point (status: interrupted); a second Ctrl-C aborts at once.
+
+    Exit codes: 0 all points measured, 1 some point invalid, 2 bad input, 130 interrupted.
+    """
+    outcome = execute_run(
+        scenario=scenario,
+        models=model or [],
+        providers=provider or [],
+        repetitions=repetitions,
+        warmup=warmup,
+        out_dir=out,
+        telemetry=telemetry,
+        sample_interval_s=sample_interval_ms / 1000.0,
+        progress=not json_output,
+    )
+    document = outcome.document
+    if json_output:
+        typer.echo(json.dumps(run_summary(outcome), indent=1))
+    else:
+        console = Console()
+        console.print(summary_table(document))
+        for note in _warnings(document):
+            console.print(f"[yellow]warning:[/] {note}")
+        console.print(f"result: [bold]{outcome.path}[/] ({document.status})")
+    raise typer.Exit(code=exit_code(document))
+
+
+def execute_run(
+    *,
+    scenario: str,
+    models: list[str],
+    providers: list[str],
+    repetitions: int | None,
+    warmup: int | None,
+    out_dir: Path,
+    telemetry: bool,
+    sample_interval_s: float,
+    progress: bool,
+) -> RunOutcome:
+    """Load the scenario, apply command-line overrides, run it with graceful Ctrl-C handling."""
+    loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
+    overrides: dict[str, object] = {}
+    if models:
+        overrides["models"] = models
+    if providers:
+        overrides["providers"] = providers
+    if repetitions is not None:
+        overrides["repetitions"] = repetitions
+    if warmup is not None:
+        overrides["warmup"] = warmup
+    definition = loaded.scenario.model_dump() | overrides
+    effective = parse_scenario(definition, origin="command line") if overrides else loaded.scenario
+    reporter = RichReporter() if progress else None
+    stop = StopFlag()
+    announce = reporter.console.print if reporter else (lambda text: print(text, file=sys.stderr))
+    try:
+        with graceful_stop(stop, announce=announce):
+            return run_scenario(
+                RunRequest(
+                    scenario=effective,
+                    source=loaded.source,
+                    file_sha256=loaded.file_sha256,
+                    overrides=overrides,
+                    out_dir=out_dir,
+                    telemetry=telemetry,
+                    sample_interval_s=sample_interval_s,
+                ),
+                reporter=reporter,
+                stop=stop,
+            )
+    finally:
+        if reporter:
+            reporter.stop()
+
+
+def exit_code(document: ResultDocument) -> int:
+    if document.status == "interrupted":
+        return EXIT_INTERRUPTED
+    if document.status == "failed" or any(p.status == "invalid" for p in document.points):
+        return EXIT_INVALID_POINTS
+    return 0
+
+
+def _warnings(document: ResultDocument) -> list[str]:
+    notes = [reason for reason in document.status_reasons]
+    throttled = [p for p in document.points if p.telemetry and p.telemetry.throttled_repetitions]
+    if throttled:
+        reps = sum(p.telemetry.throttled_repetitions for p in throttled if p.telemetry)
+        notes.append(
+            f"GPU throttling during {reps} repetition(s) at {len(throttled)} point(s): those numbers are not "
+            "what the GPU can do (check cooling and power limits); see each point's reasons"
+        )
+    flagged = [p for p in document.points if p.status == "flagged"]
+    if flagged:
+        notes.append(f"{len(flagged)} flagged point(s): their numbers are kept but will not feed a baseline")
+    if document.has_twins:
+        notes.append("measured on synthetic twins (random INT4 weights), not on the real models")
+    return notes
+
+
+def run_summary(outcome: RunOutcome) -> dict[str, object]:
+    document = outcome.document
+    return {
+        "result": str(outcome.path),
+        "run_id": document.run_id,
+        "status": document.status,
+        "status_reasons": document.status_reasons,
+        "scenario": document.scenario.name,
+        "schema_version": document.schema_version,
+        "points": [
+            {
+                "id": p.id,
+                "status": p.status,
+                "reasons": p.reasons,
+                "model_kind": p.model_kind,
+                **{
+                    name: p.metric_median(name)
+                    for name in ("ttft_ms", "prefill_tokens_per_s", "decode_tokens_per_s", "e2e_latency_ms")
+                },
+            }
+            for p in document.points
+        ],
+        "notes": document.notes,
+    }

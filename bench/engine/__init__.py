@@ -1,0 +1,1 @@
+"""The measurement engine: one timing code path over onnxruntime-genai for every execution provider."""

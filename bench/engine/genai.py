@@ -1,0 +1,212 @@
+"""onnxruntime-genai behind a narrow seam.
+
+Everything that touches ``onnxruntime_genai`` lives here and takes the module as an argument, so tests
+can pass a scripted fake with the same API subset and check the timing arithmetic on known numbers.
+The same functions run for CPU, CUDA and DirectML: only ``og.Config`` differs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from bench.errors import BenchError
+
+Clock = Callable[[], int]
+"""Monotonic nanosecond clock. ``time.perf_counter_ns`` is monotonic and the finest clock on Linux
+and Windows alike."""
+
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+
+
+class TokenCountMismatch(RuntimeError):
+    """A repetition generated a different number of tokens than forced: an error, never a number."""
+
+
+class Interrupted(RuntimeError):
+    """A stop was requested while a repetition was running; its partial timings are discarded."""
+
+
+def import_genai() -> ModuleType:
+    try:
+        import onnxruntime_genai as og  # noqa: PLC0415 - heavy and optional until a run starts
+    except ImportError as exc:
+        raise BenchError(
+            f"onnxruntime-genai is not installed ({exc})",
+            field="onnxruntime_genai",
+            hint="pip install 'bench[cpu]' (or bench[cuda] / bench[dml]: exactly one)",
+        ) from None
+    return og
+
+
+@dataclass
+class LoadedModel:
+    og: Any
+    model: Any
+    tokenizer: Any
+    provider: str
+    load_ns: int
+
+
+def load_model(
+    og: Any,
+    path: Path,
+    *,
+    provider: str,
+    provider_options: dict[str, str] | None = None,
+    clock: Clock = time.perf_counter_ns,
+) -> LoadedModel:
+    """``og.Config`` with exactly the requested provider, then ``og.Model`` and ``og.Tokenizer``."""
+    start = clock()
+    try:
+        config = og.Config(str(path))
+        config.clear_providers()
+        if provider != "cpu":  # no provider appended means the CPU execution provider
+            config.append_provider(provider)
+            for key, value in (provider_options or {}).items():
+                config.set_provider_option(provider, key, str(value))
+        model = og.Model(config)
+        tokenizer = og.Tokenizer(model)
+    except RuntimeError as exc:
+        raise BenchError(
+            f"onnxruntime-genai could not load the model with provider {provider}: {exc}",
+            field=str(path),
+            hint="check the provider is available (`bench env`) and the folder is a complete model",
+        ) from None
+    return LoadedModel(og=og, model=model, tokenizer=tokenizer, provider=provider, load_ns=clock() - start)
+
+
+@dataclass
+class RepetitionTiming:
+    """Raw timings of one request, in nanoseconds, exactly as measured."""
+
+    batch_size: int
+    prompt_tokens: int
+    output_tokens: int
+    tokenize_ns: int
+    setup_ns: int
+    prefill_ns: int  # append_tokens: the whole prefill
+    first_token_ns: int  # append_tokens + first generate_next_token
+    step_ns: list[int] = field(default_factory=list)  # every later generate_next_token (+ get_next_tokens)
+
+    @property
+    def decode_ns(self) -> int:
+        return sum(self.step_ns)
+
+    @property
+    def e2e_ns(self) -> int:
+        return self.tokenize_ns + self.setup_ns + self.first_token_ns + self.decode_ns
+
+    def metrics(self) -> dict[str, float | list[float]]:
+        """The stable per-repetition metrics (see bench.metrics)."""
+        decoded = self.batch_size * len(self.step_ns)
+        return {
+            "tokenize_ms": self.tokenize_ns / NS_PER_MS,
+            "kv_setup_ms": self.setup_ns / NS_PER_MS,
+            "ttft_ms": self.first_token_ns / NS_PER_MS,
+            "prefill_tokens_per_s": self.batch_size * self.prompt_tokens * NS_PER_S / max(self.prefill_ns, 1),
+            "decode_tokens_per_s": decoded * NS_PER_S / max(self.decode_ns, 1),
+            "tpot_ms": self.decode_ns / NS_PER_MS / max(len(self.step_ns), 1),
+            "itl_ms": [ns / NS_PER_MS for ns in self.step_ns],
+            "e2e_latency_ms": self.e2e_ns / NS_PER_MS,
+        }
+
+
+class StopFlag:
+    """Set from a signal handler; read between decode steps (a plain attribute read)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        self.requested = True
+        self.reason = reason
+
+
+def measure_repetition(
+    loaded: LoadedModel,
+    *,
+    prompt_ids: np.ndarray,
+    prompt_texts: Sequence[str],
+    output_tokens: int,
+    clock: Clock = time.perf_counter_ns,
+    setup_phase: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    generation_phase: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    stop: StopFlag | None = None,
+) -> RepetitionTiming:
+    """One request: tokenize, create the generator (KV cache), prefill, then decode every token.
+
+    ``prompt_ids`` is int32 [batch, prompt_tokens]; the output length is forced with
+    ``min_length = max_length`` and verified, so every repetition does exactly the same work.
+    Telemetry phases are entered before the clock starts and left after it stops, so their
+    start/stop cost stays outside the timings.
+    """
+    og, model, tokenizer = loaded.og, loaded.model, loaded.tokenizer
+    batch_size, prompt_tokens = prompt_ids.shape
+    max_length = prompt_tokens + output_tokens
+
+    t0 = clock()
+    tokenizer.encode_batch(list(prompt_texts))  # timed for the record; the exact ids are what we feed
+    tokenize_ns = clock() - t0
+
+    with setup_phase():
+        t0 = clock()
+        params = og.GeneratorParams(model)
+        params.set_search_options(
+            max_length=max_length, min_length=max_length, batch_size=batch_size, do_sample=False
+        )
+        generator = og.Generator(model, params)
+        setup_ns = clock() - t0
+
+    steps: list[int] = []
+    with generation_phase():
+        t0 = clock()
+        generator.append_tokens(prompt_ids)
+        t1 = clock()
+        generator.generate_next_token()
+        generator.get_next_tokens()
+        previous = clock()
+        prefill_ns, first_token_ns = t1 - t0, previous - t0
+        generated = 1
+        # Bounded loop: a build that ignored min_length would stop early, one that ignored max_length
+        # would never be done; both are caught below instead of hanging or returning a wrong number.
+        while not generator.is_done() and generated <= output_tokens:
+            if stop is not None and stop.requested:
+                raise Interrupted(stop.reason or "stop requested")
+            generator.generate_next_token()
+            generator.get_next_tokens()
+            now = clock()
+            steps.append(now - previous)
+            previous = now
+            generated += 1
+        done = generator.is_done()
+
+    if generated != output_tokens or not done:
+        raise TokenCountMismatch(
+            f"generated {generated} tokens per sequence{' and not done' if not done else ''}, "
+            f"forced {output_tokens} (min_length = max_length = {max_length})"
+        )
+    for index in range(batch_size):
+        length = len(generator.get_sequence(index))
+        if length != max_length:
+            raise TokenCountMismatch(f"sequence {index} has {length} tokens, expected {max_length}")
+    del generator
+    return RepetitionTiming(
+        batch_size=batch_size,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        tokenize_ns=tokenize_ns,
+        setup_ns=setup_ns,
+        prefill_ns=prefill_ns,
+        first_token_ns=first_token_ns,
+        step_ns=steps,
+    )

@@ -1,0 +1,1 @@
+"""Model identity, the registry of known models, and resolution of model references."""

@@ -1,0 +1,99 @@
+"""What a result records about the model it measured.
+
+A result from a synthetic twin must never be mistaken for one from real weights, so ``kind`` is
+mandatory and the twin's generation parameters travel with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelKind = Literal["real", "twin", "path"]
+"""``real``: a registry name resolved to a local copy of the published weights; ``twin``: synthetic
+weights written by bench; ``path``: any folder with a ``genai_config.json`` given by path (unknown
+provenance)."""
+
+
+class ArchitectureFacts(BaseModel):
+    """Shape facts read from ``genai_config.json`` (and the graph where the config is silent)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_type: str
+    num_layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    context_length: int = Field(gt=0)
+    intermediate_size: int | None = None
+
+    def kv_cache_bytes(self, *, tokens: int, batch_size: int, dtype_bytes: int) -> int:
+        """Bytes of K and V for ``tokens`` positions of ``batch_size`` sequences, all layers."""
+        return 2 * self.num_layers * self.num_kv_heads * self.head_dim * tokens * batch_size * dtype_bytes
+
+
+class QuantizationFacts(BaseModel):
+    """Read from the graph's ``MatMulNBits`` nodes and initializers (no weights are loaded)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bits: int | None = None
+    block_size: int | None = None
+    symmetric: bool | None = None  # False when zero points are present (AWQ-style)
+    matmul_weight_bytes: int = Field(ge=0, description="INT4 weights + scales + zero points read per step")
+    embedding_bytes: int = Field(ge=0, description="unquantized embedding table (a row per token is read)")
+    kv_dtype: str = Field(description="element type of past_key_values, e.g. float16 or float32")
+    kv_dtype_bytes: int = Field(gt=0)
+
+
+class TwinParameters(BaseModel):
+    """How a synthetic twin was generated; enough to rebuild it bit for bit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: str
+    size: str
+    block_size: int
+    symmetric: bool
+    io_dtype: str
+    seed: int
+    writer_version: str
+    provider: str = Field("cpu", description="execution provider the graph was shaped for (cpu, cuda, dml)")
+
+
+class ModelIdentity(BaseModel):
+    """The identity of one model as measured: enough to tell two models apart and to rebuild a twin."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ref: str = Field(description="the reference as the user wrote it (registry name, path or twin:...)")
+    kind: ModelKind
+    name: str = Field(description="registry or family name, or the folder name for a bare path")
+    family: str | None = None
+    size: str | None = Field(None, description="twin size preset (tiny, small, full); None for real/path")
+    path: str
+    files: dict[str, int] = Field(description="file name -> size in bytes, for every file in the folder")
+    content_sha256: str = Field(description="sha256 over genai_config.json then the graph file (model.onnx)")
+    architecture: ArchitectureFacts
+    quantization: QuantizationFacts | None = None
+    twin: TwinParameters | None = None
+
+    @property
+    def is_twin(self) -> bool:
+        return self.kind == "twin"
+
+    @property
+    def label(self) -> str:
+        """Short display name that never hides a twin: ``mistral-nemo-12b (twin:tiny)``."""
+        if self.kind == "twin":
+            return f"{self.family or self.name} (twin:{self.size})"
+        return self.name
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)

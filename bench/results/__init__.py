@@ -1,0 +1,1 @@
+"""Result documents: the schema, atomic storage and exports."""

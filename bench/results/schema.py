@@ -1,0 +1,161 @@
+"""The result document: one JSON file per run.
+
+Schema history (bump ``SCHEMA_VERSION`` on any change a reader of the previous version would misread;
+loaders refuse versions they do not know):
+
+1 (2026-11-25) first version: run status and reasons, environment (host, software, providers, GPUs),
+  scenario as run with its file hash, sessions (model identity + provider + load), points with raw
+  samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
+  repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
+  and per-point telemetry, validity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
+from bench.models.identity import ModelIdentity
+from bench.statistics import Summary, summarize
+from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+DOCUMENT_KIND = "bench.result"
+
+RunStatus = Literal["complete", "interrupted", "failed"]
+PointStatus = Literal["valid", "flagged", "invalid"]
+
+
+class Metric(BaseModel):
+    """Raw samples with their unit; statistics are derived on the fly and written for other tools."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str
+    samples: list[float]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: Any) -> Any:
+        # ``stats`` is written for readers that want it, but always recomputed from the samples.
+        if isinstance(data, dict) and "stats" in data:
+            data = {k: v for k, v in data.items() if k != "stats"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stats(self) -> dict[str, float | int] | None:
+        summary = summarize(self.samples)
+        return summary.as_dict() if summary else None
+
+    @property
+    def summary(self) -> Summary | None:
+        return summarize(self.samples)
+
+    @property
+    def median(self) -> float | None:
+        summary = self.summary
+        return summary.median if summary else None
+
+
+class Environment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: HostInfo
+    software: SoftwareInfo
+    providers: list[ProviderInfo]
+    gpus: GpuInventory
+    env_vars: dict[str, str] = Field(default_factory=dict)
+
+
+class ScenarioRecord(BaseModel):
+    """The scenario exactly as run (after command-line overrides) and the file it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    source: str | None = Field(None, description="path of the scenario file, if any")
+    file_sha256: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict, description="command-line overrides applied")
+    definition: dict[str, Any]
+
+
+class Session(BaseModel):
+    """One (model, provider) pair: loaded once per sweep and reused by all of its points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    model: ModelIdentity
+    provider: str
+    provider_options: dict[str, str] = Field(default_factory=dict)
+    device_id: int | None = None
+    metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
+    telemetry: SessionTelemetry | None = None
+    error: str | None = None
+
+
+class PointParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt_tokens: int
+    batch_size: int
+    output_tokens: int
+
+
+class Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="stable key across runs: model key | provider | p/b/o")
+    session: str
+    model: str = Field(description="model key: registry name, twin:family:size, or folder name")
+    model_kind: Literal["real", "twin", "path"]
+    provider: str
+    params: PointParams
+    status: PointStatus
+    reasons: list[str] = Field(default_factory=list)
+    error: str | None = None
+    warmups: int
+    repetitions: int
+    started_at: datetime
+    finished_at: datetime
+    metrics: dict[str, Metric] = Field(default_factory=dict)
+    repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
+    telemetry: PointTelemetry | None = None
+
+    def metric_median(self, name: str) -> float | None:
+        metric = self.metrics.get(name)
+        return metric.median if metric else None
+
+
+class ResultDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["bench.result"] = DOCUMENT_KIND
+    run_id: str
+    status: RunStatus
+    status_reasons: list[str] = Field(default_factory=list)
+    started_at: datetime
+    finished_at: datetime | None = None
+    command: list[str] = Field(default_factory=list)
+    environment: Environment
+    scenario: ScenarioRecord
+    sessions: list[Session] = Field(default_factory=list)
+    points: list[Point] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="skipped points and other visible notes")
+
+    def session(self, session_id: str) -> Session:
+        for session in self.sessions:
+            if session.id == session_id:
+                return session
+        raise KeyError(session_id)
+
+    @property
+    def has_twins(self) -> bool:
+        return any(s.model.kind == "twin" for s in self.sessions)

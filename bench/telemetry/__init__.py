@@ -1,0 +1,1 @@
+"""GPU and host telemetry: collectors as context managers that return typed samples."""

@@ -1,0 +1,77 @@
+"""Background sampler: calls ``poll(tick)`` every ``interval_s`` on a daemon thread while a phase runs.
+
+One thread per tracked phase, started on enter and joined on exit, rather than one long-lived thread
+with phase markers: nothing polls between phases (warmups, tokenization, the runner's bookkeeping), a
+phase's readings can never leak into the next one, and starting a thread (~0.1 ms) happens outside the
+timed region, before the clock starts.
+
+The thread holds the GIL only while running ``poll``'s Python code: it sleeps in ``Event.wait`` and
+NVML/ctypes calls release the GIL, and onnxruntime-genai releases it inside its C++ calls, so the
+sampler competes only with the few Python lines the decode loop runs between tokens.
+
+Ticks run on a fixed schedule (start + k × interval); a tick that falls behind is skipped rather than
+bursting to catch up. The first and final readings are not taken here: the owner takes them
+synchronously on enter and exit so that even a phase shorter than one interval has both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+DEFAULT_INTERVAL_S = 0.010
+
+
+class Sampler:
+    """``with Sampler(poll, interval_s=0.01): ...`` polls in the background until the block ends."""
+
+    def __init__(
+        self,
+        poll: Callable[[int], None],
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        name: str = "bench-telemetry",
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be > 0, got {interval_s}")
+        self._poll = poll
+        self.interval_s = interval_s
+        self._name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+        self.skipped = 0
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> Sampler:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        interval, clock, stop = self.interval_s, time.perf_counter, self._stop
+        due = clock() + interval
+        while not stop.wait(max(0.0, due - clock())):
+            try:
+                self._poll(self.ticks)
+            except BaseException as exc:  # a broken probe ends sampling, never the measurement
+                self.error = exc
+                return
+            self.ticks += 1
+            due += interval
+            now = clock()
+            if due < now:
+                missed = int((now - due) / interval) + 1
+                self.skipped += missed
+                due += missed * interval

@@ -1,0 +1,606 @@
+"""The concrete ``Telemetry``: NVML, DXGI and host probes picked by provider and platform.
+
+    telemetry = create_telemetry(provider="cuda", device_id=0)
+    with telemetry.track_load() as probe:        # baseline before, weights after
+        load()
+    with telemetry.track_phase("generator_setup", point=shape) as setup: ...
+    with telemetry.track_phase("generation", point=shape) as generation: ...
+    point = telemetry.summarize_point(...)
+    telemetry.close()
+
+Each tracked window takes a first reading on enter, polls in a background thread (load and generation;
+Generator creation is short and only needs its two ends), and a final reading on exit. Nothing a probe
+does can raise into the measurement: a failing reading becomes "unavailable: <reason>".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from bench.errors import BenchError
+from bench.models.identity import ModelIdentity
+from bench.telemetry.api import Phase, PointShape, Probe, Telemetry
+from bench.telemetry.clocks import NvmlClocks
+from bench.telemetry.dxgi import DxgiError, VideoMemoryReader, open_video_memory_reader
+from bench.telemetry.energy import NvmlEnergy, average_power
+from bench.telemetry.gpu import map_cuda_device, map_dml_adapter, read_inventory, unavailable_inventory
+from bench.telemetry.host import HostProbe, linux_peak_rss, measure_host_bandwidth
+from bench.telemetry.nvml import Nvml, NvmlError
+from bench.telemetry.roofline import NVML_BANDWIDTH_METHOD
+from bench.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
+from bench.telemetry.summary import (
+    NO_LOAD,
+    SessionContext,
+    difference,
+    disabled_point,
+    span_growth,
+    summarize_point,
+)
+from bench.telemetry.types import (
+    MIB,
+    DeviceMapping,
+    DxgiPhase,
+    Figure,
+    GpuDevice,
+    GpuInventory,
+    GpuPhase,
+    HostPhase,
+    MemorySpan,
+    PointTelemetry,
+    RepetitionTelemetry,
+    SessionTelemetry,
+)
+from bench.telemetry.vram import (
+    PRIMARY_LIST,
+    DxgiMemory,
+    NvmlMemory,
+    ProcessKind,
+    ProcessSnapshot,
+    choose_memory_api,
+)
+
+T = TypeVar("T")
+
+SLOW_EVERY = 10  # temperature, memory clock, PCIe link, the other process list: every 10th tick (100 ms)
+DISABLED = "telemetry disabled (--no-telemetry)"
+GPU_PROVIDERS = ("cuda", "dml")
+
+
+class _Part(Protocol):
+    polls: bool  # needs the background sampler (False: its start and finish readings say it all)
+
+    def start(self) -> None: ...
+    def poll(self, slow: bool) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _Window:
+    """Starts the probes, samples them in the background, finishes them; never raises into the caller."""
+
+    def __init__(self, parts: Sequence[_Part], interval_s: float | None) -> None:
+        self._parts = tuple(parts)
+        self._polled = tuple(part for part in parts if part.polls)
+        # No thread when nothing needs polling (a CPU run on Linux): nothing can perturb the measurement.
+        self.interval_s = interval_s if self._polled else None
+        self._sampler: Sampler | None = None
+        self.notes: list[str] = []
+        self.duration_s = 0.0
+        self.samples = 0
+        self.skipped = 0
+
+    def _poll(self, tick: int) -> None:
+        slow = tick % SLOW_EVERY == SLOW_EVERY - 1
+        for part in self._polled:
+            part.poll(slow)
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+        for part in self._parts:
+            part.start()
+        if self.interval_s is not None:
+            self._sampler = Sampler(self._poll, interval_s=self.interval_s)
+            self._sampler.__enter__()
+
+    def finish(self) -> None:
+        ticks = 0
+        if self._sampler is not None:
+            self._sampler.stop()
+            ticks = self._sampler.ticks
+            if self._sampler.error is not None:
+                self.notes.append(f"background sampling stopped early: {self._sampler.error!r}")
+            self.skipped = self._sampler.skipped
+        for part in self._parts:
+            part.finish()
+        self.duration_s = time.perf_counter() - self._t0
+        self.samples = ticks + 2
+
+
+class _Tracked(Generic[T]):
+    """Context manager around one window; ``__enter__`` returns the ``Probe`` the sample lands in."""
+
+    def __init__(self, begin: Callable[[], Any], end: Callable[[Any, BaseException | None], T]) -> None:
+        self._begin = begin
+        self._end = end
+        self.probe: Probe[T] = Probe()
+
+    def __enter__(self) -> Probe[T]:
+        self._state = self._begin()
+        return self.probe
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.probe.sample = self._end(self._state, exc)
+
+
+@dataclass
+class _PhaseState:
+    """The probes of one window (the NVML ones are None without a GPU, ``dxgi`` off DirectML)."""
+
+    window: _Window
+    host: HostProbe
+    memory: NvmlMemory | None
+    clocks: NvmlClocks | None
+    energy: NvmlEnergy | None
+    dxgi: DxgiMemory | None
+
+
+class CollectingTelemetry:
+    """``Telemetry`` for one provider and device, with whichever probes the platform offers."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        device_id: int,
+        interval_s: float,
+        nvml: Nvml | None,
+        nvml_reason: str | None,
+        dxgi: VideoMemoryReader | None,
+        dxgi_reason: str | None,
+        host_bandwidth: Callable[[], Figure],
+        platform: str,
+        pid: int,
+    ) -> None:
+        self.provider = provider
+        self.device_id = device_id
+        self.interval_s = interval_s
+        self._nvml = nvml
+        self._dxgi = dxgi
+        self._dxgi_reason = dxgi_reason if provider == "dml" else None
+        self._host_bandwidth = host_bandwidth
+        self._platform = platform
+        self._self_pids = {pid}
+        self._pid_inferred = False
+        self._inventory = (
+            read_inventory(nvml, platform=platform)
+            if nvml
+            else unavailable_inventory(nvml_reason or "NVML unavailable")
+        )
+        self.mapping: DeviceMapping | None = None
+        self.device: GpuDevice | None = None
+        self._handle: Any = None
+        self._gpu_reason: str | None = None
+        self._memory_api = "nvml-memory-v1"
+        self._memory_kwargs: dict[str, Any] = {}
+        self._notes: list[str] = []
+        self._connect_gpu(nvml_reason)
+        # Session state, set by track_load and read by the phases and summaries after it.
+        self._baseline: dict[ProcessKind, ProcessSnapshot] | None = None
+        self._baseline_device_mib: float | None = None
+        self._session: SessionTelemetry | None = None
+        self._after_load: Figure | None = None
+        self._after_load_non_local_mib: float | None = None
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def _connect_gpu(self, nvml_reason: str | None) -> None:
+        if self.provider == "cpu":
+            self._gpu_reason = "provider cpu uses no GPU"
+            return
+        if self.provider not in GPU_PROVIDERS:
+            self._gpu_reason = f"provider {self.provider}: bench reads GPU telemetry for cuda and dml only"
+            return
+        devices = self._inventory.devices
+        if self.provider == "cuda":
+            self.mapping = map_cuda_device(self.device_id, devices)
+        else:
+            adapter = self._dxgi.adapter if self._dxgi is not None else None
+            self.mapping = map_dml_adapter(self.device_id, devices, adapter, dxgi_reason=self._dxgi_reason)
+        if self._nvml is None:
+            self._gpu_reason = nvml_reason or "NVML unavailable"
+            return
+        if self.mapping.nvml_index is None:
+            self._gpu_reason = self.mapping.unavailable or "no NVML device for this provider"
+            return
+        if self.mapping.ambiguous:
+            self._notes.append(f"device mapping may be wrong: {self.mapping.ambiguous}")
+        self.device = next((d for d in devices if d.index == self.mapping.nvml_index), None)
+        try:
+            self._handle = self._nvml.call("nvmlDeviceGetHandleByIndex", self.mapping.nvml_index)
+        except NvmlError as exc:
+            self._gpu_reason = exc.reason
+            return
+        self._memory_api, self._memory_kwargs, why_v1 = choose_memory_api(self._nvml, self._handle)
+        if why_v1:
+            self._notes.append(f"{self._memory_api} used ({why_v1}): 'used' includes driver-reserved memory")
+
+    # -- Telemetry -----------------------------------------------------------------------------
+
+    def inventory(self) -> GpuInventory:
+        return self._inventory
+
+    def track_load(self) -> _Tracked[SessionTelemetry]:
+        return _Tracked(lambda: self._begin(interval_s=self.interval_s, baseline=None), self._end_load)
+
+    def track_phase(self, phase: Phase, *, point: PointShape) -> _Tracked[RepetitionTelemetry]:
+        interval = self.interval_s if phase == "generation" else None  # setup: its two ends suffice
+        return _Tracked(
+            lambda: self._begin(interval_s=interval, baseline=self._baseline),
+            lambda state, exc: self._end_phase(phase, state, exc),
+        )
+
+    def close(self) -> None:
+        if self._dxgi is not None:
+            with contextlib.suppress(DxgiError):
+                self._dxgi.close()
+            self._dxgi = None
+        if self._nvml is not None:
+            self._nvml.close()
+            self._nvml = None
+
+    # -- windows -------------------------------------------------------------------------------
+
+    def _begin(
+        self, *, interval_s: float | None, baseline: dict[ProcessKind, ProcessSnapshot] | None
+    ) -> _PhaseState:
+        host = HostProbe(kernel_peak=linux_peak_rss())
+        memory = clocks = energy = None
+        parts: list[_Part] = [host]
+        if self._handle is not None and self._nvml is not None:
+            memory = NvmlMemory(
+                self._nvml,
+                self._handle,
+                memory_api=self._memory_api,
+                memory_kwargs=self._memory_kwargs,
+                primary=PRIMARY_LIST[self.provider],
+                self_pids=self._self_pids,
+                baseline=baseline,
+            )
+            clocks = NvmlClocks(self._nvml, self._handle)
+            energy = NvmlEnergy(self._nvml, self._handle)
+            parts += [memory, clocks, energy]
+        dxgi = DxgiMemory(self._dxgi) if self._dxgi is not None else None
+        if dxgi is not None:
+            parts.append(dxgi)
+        window = _Window(parts, interval_s)
+        window.start()
+        return _PhaseState(window, host, memory, clocks, energy, dxgi)
+
+    def _gpu_phase(self, state: _PhaseState) -> GpuPhase | None:
+        memory, clocks, energy = state.memory, state.clocks, state.energy
+        if memory is None or clocks is None or energy is None or self.mapping is None:
+            return None
+        series = clocks.series()
+        driver_model = self.device.driver_model if self.device else None
+        process = memory.process_span(driver_model=driver_model)
+        if self._pid_inferred and process.ok:
+            process = process.model_copy(update={"method": "nvml-process (pid inferred at model load)"})
+        return GpuPhase(
+            nvml_index=self.mapping.nvml_index if self.mapping.nvml_index is not None else -1,
+            memory_api=self._memory_api,
+            device_used=memory.device_span(),
+            process_used=process,
+            concurrent_processes=memory.concurrent(),
+            sm_clock_mhz=series["sm_clock_mhz"],
+            memory_clock_mhz=series["memory_clock_mhz"],
+            temperature_c=series["temperature_c"],
+            pcie_generation=series["pcie_generation"],
+            pcie_width=series["pcie_width"],
+            clock_events=clocks.clock_events(),
+            violations_ms=clocks.violations_ms(),
+            energy_j=energy.energy(),
+        )
+
+    def _finish(self, state: _PhaseState) -> tuple[GpuPhase | None, DxgiPhase | None, HostPhase]:
+        state.window.finish()
+        return self._gpu_phase(state), state.dxgi.result() if state.dxgi else None, state.host.result()
+
+    def _vram_source(self, gpu: GpuPhase | None, dxgi: DxgiPhase | None) -> tuple[MemorySpan | None, str]:
+        """The best VRAM reading this platform gave: DXGI local, then NVML per-process, then device-wide."""
+        if self._gpu_reason and dxgi is None:
+            return None, self._gpu_reason
+        reasons = []
+        if dxgi is not None:
+            if dxgi.local.ok:
+                return dxgi.local, ""
+            reasons.append(f"dxgi: {dxgi.local.unavailable}")
+        elif self._dxgi_reason:
+            reasons.append(f"dxgi: {self._dxgi_reason}")
+        if gpu is None:
+            reasons.append(self._gpu_reason or "NVML unavailable")
+            return None, "; ".join(reasons)
+        if gpu.process_used.ok:
+            return gpu.process_used, ""
+        reasons.append(f"per-process: {gpu.process_used.unavailable}")
+        if gpu.device_used.ok:
+            return gpu.device_used, "; ".join(reasons)
+        reasons.append(f"device: {gpu.device_used.unavailable}")
+        return None, "; ".join(reasons)
+
+    def _vram_figures(
+        self,
+        gpu: GpuPhase | None,
+        dxgi: DxgiPhase | None,
+        *,
+        concurrent: Sequence[str],
+        baseline_device_mib: float | None,
+    ) -> tuple[Figure, Figure, Figure]:
+        """(start, end, peak): absolute for a per-process source, else relative to the device baseline."""
+        span, reason = self._vram_source(gpu, dxgi)
+        if span is None:
+            missing = Figure.missing("MiB", reason)
+            return missing, missing, missing
+        start, end, peak = (v or 0.0 for v in (span.start_mib, span.end_mib, span.peak_mib))
+        if span.scope == "process":
+            method = span.method or ""
+            return (
+                Figure.of(start, "MiB", method, "process"),
+                Figure.of(end, "MiB", method, "process"),
+                Figure.of(peak, "MiB", method, "process"),
+            )
+        # Device-wide: a delta over the device's used memory before the model was loaded.
+        if baseline_device_mib is None:
+            missing = Figure.missing(
+                "MiB", "device-wide delta needs a reading before model load (track_load)"
+            )
+            return missing, missing, missing
+        if concurrent:
+            missing = Figure.missing(
+                "MiB",
+                f"device-wide delta invalidated: another process changed GPU memory ({'; '.join(concurrent)})"
+                + (f"; {reason}" if reason else ""),
+            )
+            return missing, missing, missing
+        method = f"nvml-device-delta ({span.method}; {reason})"
+        base = baseline_device_mib
+        return (
+            Figure.of(start - base, "MiB", method, "device"),
+            Figure.of(end - base, "MiB", method, "device"),
+            Figure.of(peak - base, "MiB", method, "device"),
+        )
+
+    def _end_load(self, state: _PhaseState, exc: BaseException | None) -> SessionTelemetry:
+        gpu, dxgi, host = self._finish(state)
+        notes = list(self._notes) + state.window.notes
+        memory = state.memory
+        concurrent = gpu.concurrent_processes if gpu else []
+        if memory is not None and gpu is not None:
+            self._baseline = {kind: dict(snap) for kind, snap in memory.first.items()}
+            if not memory.own_seen and len(memory.appeared) == 1:
+                # Another PID namespace (a container): NVML lists host pids, never ours. The one process
+                # that appeared while the model loaded is this one; it must not count as concurrent.
+                (pid,) = memory.appeared
+                self._self_pids.add(pid)
+                self._pid_inferred = True
+                notes.append(
+                    f"this process's pid is not in NVML's process lists (container?): pid {pid}, which "
+                    "appeared while the model loaded, is taken as this process"
+                )
+                concurrent = [text for other, text in memory.changes.items() if other != pid]
+                used = memory.last_used.get(pid)
+                process = gpu.process_used
+                if used is not None:
+                    process = MemorySpan(
+                        method="nvml-process (pid inferred at model load)",
+                        scope="process",
+                        start_mib=0.0,
+                        end_mib=used / MIB,
+                        peak_mib=used / MIB,
+                        n=1,
+                    )
+                gpu = gpu.model_copy(update={"concurrent_processes": concurrent, "process_used": process})
+            self._baseline_device_mib = gpu.device_used.start_mib
+        start, end, _ = self._vram_figures(
+            gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
+        )
+        self._after_load = end
+        self._after_load_non_local_mib = dxgi.non_local.end_mib if dxgi is not None else None
+        baseline, after = self._absolute(gpu, dxgi)
+        if exc is not None:
+            notes.append(f"model load failed: {type(exc).__name__}")
+        session = SessionTelemetry(
+            duration_s=state.window.duration_s,
+            samples=state.window.samples,
+            skipped=state.window.skipped,
+            interval_s=state.window.interval_s,
+            gpu=gpu,
+            gpu_unavailable=None if gpu else self._gpu_reason,
+            dxgi=dxgi,
+            dxgi_unavailable=None if dxgi else self._dxgi_reason,
+            host=host,
+            notes=notes,
+            provider=self.provider,
+            device=self.mapping,
+            vram_baseline_mib=baseline,
+            vram_after_load_mib=after,
+            vram_weights_mib=difference(end, start, "after model load − before"),
+            host_rss_growth_mib=span_growth(host.rss, "psutil-rss: after model load − before"),
+        )
+        self._session = session
+        return session
+
+    def _absolute(self, gpu: GpuPhase | None, dxgi: DxgiPhase | None) -> tuple[Figure, Figure]:
+        span, reason = self._vram_source(gpu, dxgi)
+        if span is None or span.start_mib is None or span.end_mib is None:
+            missing = Figure.missing("MiB", reason)
+            return missing, missing
+        return (
+            Figure.of(span.start_mib, "MiB", span.method or "", span.scope),
+            Figure.of(span.end_mib, "MiB", span.method or "", span.scope),
+        )
+
+    def _end_phase(self, phase: Phase, state: _PhaseState, exc: BaseException | None) -> RepetitionTelemetry:
+        gpu, dxgi, host = self._finish(state)
+        notes = state.window.notes
+        concurrent = gpu.concurrent_processes if gpu else []
+        start, end, peak = self._vram_figures(
+            gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
+        )
+        reasons = state.clocks.throttle_reasons() if state.clocks is not None and gpu is not None else []
+        energy = gpu.energy_j if gpu else Figure.missing("J", self._gpu_reason or "NVML unavailable")
+        if exc is not None:
+            notes.append(f"phase ended by {type(exc).__name__}")
+        return RepetitionTelemetry(
+            duration_s=state.window.duration_s,
+            samples=state.window.samples,
+            skipped=state.window.skipped,
+            interval_s=state.window.interval_s,
+            gpu=gpu,
+            gpu_unavailable=None if gpu else self._gpu_reason,
+            dxgi=dxgi,
+            dxgi_unavailable=None if dxgi else self._dxgi_reason,
+            host=host,
+            notes=notes,
+            phase=phase,
+            vram_start_mib=start,
+            vram_end_mib=end,
+            vram_peak_mib=peak,
+            throttled=bool(reasons),
+            throttle_reasons=reasons,
+            avg_power_w=average_power(energy, state.window.duration_s),
+        )
+
+    # -- per point -----------------------------------------------------------------------------
+
+    def _context(self) -> SessionContext:
+        if self.provider == "cpu":
+            bandwidth = self._host_bandwidth()  # measured once per process, outside any timed phase
+        elif self.device is None:
+            bandwidth = Figure.missing("GB/s", self._gpu_reason or "no GPU device")
+        elif self.device.peak_memory_bandwidth_gb_s is None:
+            reason = self.device.unavailable.get("peak_memory_bandwidth_gb_s", "unknown")
+            bandwidth = Figure.missing("GB/s", reason)
+        else:
+            bandwidth = Figure.of(
+                self.device.peak_memory_bandwidth_gb_s, "GB/s", NVML_BANDWIDTH_METHOD, "device"
+            )
+        session = self._session
+        return SessionContext(
+            provider=self.provider,
+            weights=session.vram_weights_mib if session else Figure.missing("MiB", NO_LOAD),
+            after_load=self._after_load or Figure.missing("MiB", NO_LOAD),
+            after_load_non_local_mib=self._after_load_non_local_mib,
+            peak_bandwidth=bandwidth,
+            device=self.device,
+            gpu_reason=self._gpu_reason,
+            dxgi_reason=self._dxgi_reason,
+            notes=tuple(self._notes),
+        )
+
+    def summarize_point(
+        self,
+        *,
+        point: PointShape,
+        model: ModelIdentity,
+        setups: Sequence[RepetitionTelemetry | None],
+        generations: Sequence[RepetitionTelemetry | None],
+        decode_tokens_per_s: Sequence[float],
+        generated_tokens: int,
+    ) -> PointTelemetry:
+        return summarize_point(
+            context=self._context(),
+            point=point,
+            model=model,
+            setups=setups,
+            generations=generations,
+            decode_tokens_per_s=decode_tokens_per_s,
+            generated_tokens=generated_tokens,
+        )
+
+
+class DisabledTelemetry:
+    """``--no-telemetry``: touches no library; every point says telemetry was disabled."""
+
+    def __init__(self, provider: str = "cpu") -> None:
+        self.provider = provider
+
+    def inventory(self) -> GpuInventory:
+        return GpuInventory(available=False, reason=f"{DISABLED}: GPU inventory not read")
+
+    def track_load(self) -> _Tracked[SessionTelemetry]:
+        return _Tracked(lambda: None, lambda state, exc: None)  # type: ignore[arg-type,return-value]
+
+    def track_phase(self, phase: Phase, *, point: PointShape) -> _Tracked[RepetitionTelemetry]:
+        return _Tracked(lambda: None, lambda state, exc: None)  # type: ignore[arg-type,return-value]
+
+    def summarize_point(
+        self,
+        *,
+        point: PointShape,
+        model: ModelIdentity,
+        setups: Sequence[RepetitionTelemetry | None],
+        generations: Sequence[RepetitionTelemetry | None],
+        decode_tokens_per_s: Sequence[float],
+        generated_tokens: int,
+    ) -> PointTelemetry:
+        return disabled_point(
+            provider=self.provider, reason=DISABLED, point=point, model=model, repetitions=len(generations)
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def create_telemetry(
+    *,
+    provider: str,
+    device_id: int = 0,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    enabled: bool = True,
+    nvml: Any | None = None,
+    dxgi: VideoMemoryReader | None = None,
+    dxgi_luid: str | None = None,
+    host_bandwidth: Callable[[], Figure] | None = None,
+    platform: str | None = None,
+) -> Telemetry:
+    """Telemetry for one provider and device.
+
+    ``nvml``: a pynvml-like module (default: the real ``pynvml``); ``dxgi``: a ``VideoMemoryReader``
+    (default on Windows for provider dml: the adapter onnxruntime-genai picks for ``device_id``, or the
+    one with ``dxgi_luid`` when its ``luid`` provider option is set, "HighPart:LowPart");
+    ``host_bandwidth``: returns the CPU roofline's bandwidth (default: measured once per process).
+    """
+    if not interval_s > 0:
+        raise BenchError(f"must be > 0, got {interval_s * 1000:g} ms", field="sample_interval_ms")
+    if not enabled:
+        return DisabledTelemetry(provider)
+    platform = platform or sys.platform
+    session: Nvml | None = None
+    nvml_reason = None
+    try:
+        session = Nvml.open(nvml)
+    except NvmlError as exc:
+        nvml_reason = exc.reason
+    dxgi_reason = None
+    if provider == "dml" and dxgi is None:
+        try:
+            dxgi = open_video_memory_reader(device_index=device_id, luid=dxgi_luid)
+        except DxgiError as exc:
+            dxgi_reason = exc.reason
+    return CollectingTelemetry(
+        provider=provider,
+        device_id=device_id,
+        interval_s=interval_s,
+        nvml=session,
+        nvml_reason=nvml_reason,
+        dxgi=dxgi if provider == "dml" else None,
+        dxgi_reason=dxgi_reason,
+        host_bandwidth=host_bandwidth or measure_host_bandwidth,
+        platform=platform,
+        pid=os.getpid(),
+    )

@@ -1,0 +1,124 @@
+"""Is a point's measurement trustworthy? ``valid``, ``flagged`` (with reasons) or ``invalid`` (pure).
+
+Invalid: the work itself was wrong (a failure, a token-count mismatch): the numbers mean nothing.
+Flagged: the work was right but the conditions were not (throttling, unstable timings, memory spilled
+to system RAM, another process on the GPU): the numbers are kept and shown, never fed into a baseline
+silently. Each reason is a stable code plus human text, written ``code: text`` into the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bench.metrics import GATE_METRICS
+from bench.telemetry.types import PointTelemetry
+
+PointStatus = Literal["valid", "flagged", "invalid"]
+DEFAULT_CV_THRESHOLD = 0.10
+
+# Stable reason codes (other tools match on them; add, never rename).
+FAILED = "failed"
+TOKEN_COUNT_MISMATCH = "token_count_mismatch"
+THROTTLED = "throttled"
+HIGH_CV = "high_cv"
+MEMORY_SPILL = "memory_spill"
+CONCURRENT_GPU_PROCESS = "concurrent_gpu_process"
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
+
+
+@dataclass(frozen=True)
+class PointValidity:
+    status: PointStatus
+    issues: tuple[Reason, ...] = field(default_factory=tuple)
+
+    @property
+    def reasons(self) -> list[str]:
+        """``code: text`` strings, as stored in ``Point.reasons``."""
+        return [str(issue) for issue in self.issues]
+
+    @property
+    def codes(self) -> list[str]:
+        return [issue.code for issue in self.issues]
+
+
+def assess_point(
+    *,
+    error: str | None,
+    token_count_ok: bool,
+    metric_cv: Mapping[str, float],
+    cv_threshold: float = DEFAULT_CV_THRESHOLD,
+    telemetry: PointTelemetry | None,
+) -> PointValidity:
+    """Invalid reasons first, then flags; the status is the worst that applies."""
+    invalid: list[Reason] = []
+    if not token_count_ok:
+        invalid.append(
+            Reason(TOKEN_COUNT_MISMATCH, error or "generated token count differs from the forced length")
+        )
+    elif error:
+        invalid.append(Reason(FAILED, error))
+
+    flags: list[Reason] = []
+    if telemetry is not None:
+        flags.extend(_telemetry_flags(telemetry))
+    for name in GATE_METRICS:
+        cv = metric_cv.get(name)
+        if cv is not None and not math.isnan(cv) and cv > cv_threshold:
+            flags.append(
+                Reason(HIGH_CV, f"{name} varies {cv:.1%} between repetitions (threshold {cv_threshold:.0%})")
+            )
+
+    if invalid:
+        return PointValidity("invalid", tuple(invalid + flags))
+    if flags:
+        return PointValidity("flagged", tuple(flags))
+    return PointValidity("valid")
+
+
+def _telemetry_flags(telemetry: PointTelemetry) -> list[Reason]:
+    flags = []
+    if telemetry.throttled_repetitions:
+        reasons = ", ".join(telemetry.throttle_reasons) or "a throttle reason"
+        samples = (
+            f"; {telemetry.throttled_samples} of {telemetry.clock_event_samples} clock readings throttled"
+            if telemetry.clock_event_samples
+            else ""
+        )
+        flags.append(
+            Reason(
+                THROTTLED,
+                f"{telemetry.throttled_repetitions} of {telemetry.repetitions} repetitions ran under "
+                f"{reasons}{samples}",
+            )
+        )
+    if telemetry.memory_spill:
+        growth = telemetry.shared_memory_growth_mib
+        amount = f" by {growth.value:.0f} MiB" if growth.value is not None else ""
+        flags.append(
+            Reason(
+                MEMORY_SPILL,
+                f"shared (system) GPU memory grew{amount} while generating or dedicated memory exceeded "
+                "its budget: the model or KV cache spilled out of VRAM",
+            )
+        )
+    if telemetry.concurrent_gpu_process:
+        who = "; ".join(telemetry.concurrent_processes) or "another process"
+        flags.append(
+            Reason(
+                CONCURRENT_GPU_PROCESS,
+                f"another process used the GPU during the point ({who}); device-wide VRAM figures are "
+                "invalidated",
+            )
+        )
+    return flags
