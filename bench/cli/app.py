@@ -1,0 +1,63 @@
+"""The ``bench`` application: registers one module per command and turns user errors into exit 2."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from bench.errors import BenchError
+
+
+class BenchGroup(TyperGroup):
+    """Catches ``BenchError`` anywhere below: one line on stderr, exit code 2, no traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BenchError as exc:
+            typer.echo(f"error: {exc.one_line()}", err=True)
+            raise typer.Exit(code=exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=BenchGroup,
+    name="bench",
+    help="Performance qualification for LLM inference on ONNX Runtime GenAI.\n\n"
+    "Quick start: `bench run smoke` measures tiny synthetic twins of Mistral-Nemo-12B and "
+    "Nemotron-Mini-4B on the CPU and writes a result file into results/.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _register() -> None:
+    from bench.cli import run as run_cmd  # noqa: PLC0415
+
+    app.command("run")(run_cmd.run)
+
+    from bench.cli import export as export_cmd  # noqa: PLC0415
+
+    app.command("export")(export_cmd.export)
+
+    from bench.cli import models as models_cmd  # noqa: PLC0415
+
+    app.add_typer(models_cmd.app, name="models")
+
+    from bench.cli import env as env_cmd  # noqa: PLC0415
+
+    app.command("env")(env_cmd.env)
+
+
+_register()
+
+
+def main() -> None:
+    app(prog_name="bench")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
