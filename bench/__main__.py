@@ -1,3 +1,4 @@
 from bench.cli.app import main
 
-main()
+if __name__ == "__main__":  # guarded: spawned worker processes on Windows re-import __main__
+    main()

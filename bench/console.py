@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from collections.abc import Callable
 
 from rich import box
 from rich.console import Console, Group
@@ -13,6 +11,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -45,19 +44,23 @@ class RichReporter:
             TextColumn("{task.description}"),
             console=self.console,
         )
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def building(self, model: str) -> Callable[[int, int, str], None]:
         """A progress bar for writing a twin; it appears only if the twin is not cached yet."""
         progress: Progress | None = None
-        task = None
+        task = TaskID(0)
 
         def update(done: int, total: int, tensor: str) -> None:
             nonlocal progress, task
             if progress is None:
                 progress = Progress(
-                    TextColumn(f"building {model}"), BarColumn(bar_width=20), DownloadColumn(),
-                    TimeRemainingColumn(), console=self.console, transient=True,
+                    TextColumn(f"building {model}"),
+                    BarColumn(bar_width=20),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    console=self.console,
+                    transient=True,
                 )
                 progress.start()
                 task = progress.add_task("", total=total)
@@ -85,7 +88,9 @@ class RichReporter:
             self.progress.update(self.task, advance=1)
         if result.status != "valid":
             style = STATUS_STYLE[result.status]
-            self.progress.console.print(f"[{style}]{result.status}[/] {result.id}: {'; '.join(result.reasons)}")
+            self.progress.console.print(
+                f"[{style}]{result.status}[/] {result.id}: {'; '.join(result.reasons)}"
+            )
 
     def sweep_finished(self, *, document: ResultDocument, path: Path) -> None:
         self.stop()
@@ -100,12 +105,25 @@ def _session_table(document: ResultDocument, session_id: str) -> Table:
     session = document.session(session_id)
     label = session.model.label + (" — TWIN, random weights" if session.model.is_twin else "")
     table = Table(
-        title=f"[bold]{label}[/] · {session.provider}", title_justify="left", box=box.SIMPLE_HEAD,
+        title=f"[bold]{label}[/] · {session.provider}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
         collapse_padding=True,
-        padding=(0, 1), pad_edge=False,
+        padding=(0, 1),
+        pad_edge=False,
     )
-    for header in ("prompt", "batch", "output", "TTFT\nms", "prefill\ntok/s", "decode\ntok/s",
-                   "ITL p50\nms", "ITL p99\nms", "e2e\nms", "status"):
+    for header in (
+        "prompt",
+        "batch",
+        "output",
+        "TTFT\nms",
+        "prefill\ntok/s",
+        "decode\ntok/s",
+        "ITL p50\nms",
+        "ITL p99\nms",
+        "e2e\nms",
+        "status",
+    ):
         table.add_column(header, justify="left" if header == "status" else "right", no_wrap=True)
     for point in document.points:
         if point.session != session_id:

@@ -133,14 +133,23 @@ def collect_providers(genai_module: object | None = None) -> list[ProviderInfo]:
     """Which execution providers this onnxruntime-genai build can use, with the reason when not."""
     if genai_module is None:
         try:
-            import onnxruntime_genai as genai_module  # noqa: PLC0415 - optional, heavy import
+            import onnxruntime_genai
         except ImportError as exc:
-            reason = f"onnxruntime-genai is not installed ({exc}); pip install 'bench[cpu]' (or [cuda], [dml])"
-            return [ProviderInfo(name=name, available=False, reason=reason) for name in ("cpu", "cuda", "dml")]
+            missing = (
+                f"onnxruntime-genai is not installed ({exc}); pip install 'bench[cpu]' (or [cuda], [dml])"
+            )
+            return [
+                ProviderInfo(name=name, available=False, reason=missing) for name in ("cpu", "cuda", "dml")
+            ]
+        genai_module = onnxruntime_genai
     providers = [ProviderInfo(name="cpu", available=True)]
     for name, probe, fix in (
         ("cuda", "is_cuda_available", "install the CUDA build: pip install 'bench[cuda]'"),
-        ("dml", "is_dml_available", "DirectML needs Windows and the DirectML build: pip install 'bench[dml]'"),
+        (
+            "dml",
+            "is_dml_available",
+            "DirectML needs Windows and the DirectML build: pip install 'bench[dml]'",
+        ),
     ):
         check = getattr(genai_module, probe, None)
         try:
@@ -148,7 +157,7 @@ def collect_providers(genai_module: object | None = None) -> list[ProviderInfo]:
         except Exception as exc:  # a probe that fails is an unavailable provider, with its reason
             providers.append(ProviderInfo(name=name, available=False, reason=f"{probe}() failed: {exc}"))
             continue
-        reason = None if available else f"not available in this onnxruntime-genai build ({fix})"
+        reason: str | None = None if available else f"not available in this onnxruntime-genai build ({fix})"
         providers.append(ProviderInfo(name=name, available=available, reason=reason))
     return providers
 

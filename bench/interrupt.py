@@ -22,7 +22,9 @@ def _stop_signals() -> list[signal.Signals]:
 
 
 @contextlib.contextmanager
-def graceful_stop(stop: StopFlag, *, announce: Callable[[str], None] = lambda _text: None) -> Iterator[StopFlag]:
+def graceful_stop(
+    stop: StopFlag, *, announce: Callable[[str], None] = lambda _text: None
+) -> Iterator[StopFlag]:
     previous: dict[signal.Signals, object] = {}
 
     def handler(signum: int, _frame: FrameType | None) -> None:

@@ -31,7 +31,9 @@ def corpus_text() -> str:
     try:
         return resources.files("bench").joinpath("data/corpus.txt").read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BenchError("the bundled corpus bench/data/corpus.txt is missing", field="prompt.source") from None
+        raise BenchError(
+            "the bundled corpus bench/data/corpus.txt is missing", field="prompt.source"
+        ) from None
 
 
 def _corpus_ids(tokenizer: Any) -> np.ndarray:

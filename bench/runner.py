@@ -58,6 +58,7 @@ class Reporter(Protocol):
     def sweep_started(self, *, total: int, notes: Sequence[str]) -> None: ...
     def building(self, model: str) -> Callable[[int, int, str], None] | None:
         """A progress callback for writing a twin (called only when one must be built)."""
+
     def note(self, text: str) -> None: ...
     def point_started(self, *, index: int, total: int, point: SweepPoint) -> None: ...
     def point_finished(self, *, index: int, total: int, result: Point) -> None: ...
@@ -112,9 +113,8 @@ def model_key(identity: ModelIdentity) -> str:
 
 
 def point_id(identity: ModelIdentity, provider: str, params: PointParams) -> str:
-    return (
-        f"{model_key(identity)}|{provider}|p{params.prompt_tokens}|b{params.batch_size}|o{params.output_tokens}"
-    )
+    shape = f"p{params.prompt_tokens}|b{params.batch_size}|o{params.output_tokens}"
+    return f"{model_key(identity)}|{provider}|{shape}"
 
 
 def _utcnow() -> datetime:
@@ -177,7 +177,9 @@ class _Sweep:
                 )
         return resolved
 
-    def new_document(self, *, run_id: str, started_at: datetime, notes: list[str], gpus: Any) -> ResultDocument:
+    def new_document(
+        self, *, run_id: str, started_at: datetime, notes: list[str], gpus: Any
+    ) -> ResultDocument:
         request = self.request
         return ResultDocument(
             run_id=run_id,
@@ -238,7 +240,9 @@ class _Sweep:
         index = 0
         try:
             for (model_ref, provider), resolved_model in resolved.items():
-                session_points = [p for p in expansion.points if (p.model, p.provider) == (model_ref, provider)]
+                session_points = [
+                    p for p in expansion.points if (p.model, p.provider) == (model_ref, provider)
+                ]
                 telemetry = telemetry_for(provider)
                 session, loaded = self._load(resolved_model, provider, telemetry, len(document.sessions))
                 document.sessions.append(session)
@@ -255,7 +259,8 @@ class _Sweep:
         except Interrupted as exc:
             document.status = "interrupted"
             document.status_reasons = [
-                f"interrupted ({exc}) after {len(document.points)} of {total} points; completed points are kept"
+                f"interrupted ({exc}) after {len(document.points)} of {total} points; "
+                "completed points are kept"
             ]
         except BenchError as exc:
             document.status = "failed"
@@ -378,7 +383,9 @@ class _Sweep:
             error = f"onnxruntime-genai failed: {exc}"
 
         metrics = _metrics_from(timings)
-        for name, samples in repetition_metrics(generations, generated_tokens=point.batch_size * point.output_tokens).items():
+        for name, samples in repetition_metrics(
+            generations, generated_tokens=point.batch_size * point.output_tokens
+        ).items():
             metrics[name] = Metric(unit=spec(name).unit, samples=samples)
         point_telemetry = None
         if timings:
@@ -434,7 +441,7 @@ class _keep:
 
 
 def _no_phase() -> Any:
-    from contextlib import nullcontext  # noqa: PLC0415
+    from contextlib import nullcontext
 
     return nullcontext()
 

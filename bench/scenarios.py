@@ -81,7 +81,7 @@ class Scenario(BaseModel):
         None, gt=0, description="keep repeating until this much generation time was measured per point"
     )
     max_repetitions: int = Field(1000, ge=1, description="cap on repetitions when min_time_s asks for more")
-    prompt: PromptSource = Field(default_factory=PromptSource)
+    prompt: PromptSource = Field(default_factory=lambda: PromptSource(source="random"))
     seed: int = Field(0, ge=0)
     on_unsupported: Literal["error", "skip"] = Field(
         "error",
@@ -192,7 +192,9 @@ def find_scenario(name_or_path: str, *, search_dirs: Sequence[Path]) -> Path:
             path = folder / f"{name_or_path}{suffix}"
             if path.is_file():
                 return path
-    known = sorted({p.stem for d in search_dirs if d.is_dir() for p in d.iterdir() if p.suffix in SCENARIO_SUFFIXES})
+    known = sorted(
+        {p.stem for d in search_dirs if d.is_dir() for p in d.iterdir() if p.suffix in SCENARIO_SUFFIXES}
+    )
     raise BenchError(
         f"unknown scenario {name_or_path!r}",
         field="SCENARIO",
@@ -236,7 +238,9 @@ def expand(
             reason = f"provider {provider} unavailable: {unavailable_providers[provider]}"
             if not skip:
                 raise BenchError(
-                    reason, field="providers", hint="choose another with --provider, or set on_unsupported: skip"
+                    reason,
+                    field="providers",
+                    hint="choose another with --provider, or set on_unsupported: skip",
                 )
             skipped.append(f"skipped every {provider} point: {reason}")
     for model in scenario.models:
@@ -256,7 +260,8 @@ def expand(
                 seen.add(point)
                 if point.max_length > limit:
                     reason = (
-                        f"point {point.label()}: prompt {prompt} + output {output} = {point.max_length} tokens "
+                        f"point {point.label()}: prompt {prompt} + output {output} = "
+                        f"{point.max_length} tokens "
                         f"exceeds {model}'s context length {limit}"
                     )
                     if not skip:

@@ -36,8 +36,12 @@ def bare_loop(model: og.Model, ids: np.ndarray, output_tokens: int) -> tuple[flo
     """The onnxruntime-genai example way: TTFT (ms) and decode tokens/s of one request."""
     batch, prompt = ids.shape
     params = og.GeneratorParams(model)
-    params.set_search_options(max_length=prompt + output_tokens, min_length=prompt + output_tokens,
-                              batch_size=batch, do_sample=False)
+    params.set_search_options(
+        max_length=prompt + output_tokens,
+        min_length=prompt + output_tokens,
+        batch_size=batch,
+        do_sample=False,
+    )
     generator = og.Generator(model, params)
     start = time.perf_counter_ns()
     generator.append_tokens(ids)
@@ -52,13 +56,21 @@ def bare_loop(model: og.Model, ids: np.ndarray, output_tokens: int) -> tuple[flo
 def part1(*, ref: str, prompt_tokens: int, batch: int, output_tokens: int, rounds: int) -> None:
     resolved = resolve_model(ref, provider="cpu")
     loaded = load_model(og, resolved.path, provider="cpu")
-    prompt = make_prompt(source="random", tokenizer=loaded.tokenizer, token_range=resolved.prompt_token_range,
-                         batch_size=batch, prompt_tokens=prompt_tokens, seed=0)
+    prompt = make_prompt(
+        source="random",
+        tokenizer=loaded.tokenizer,
+        token_range=resolved.prompt_token_range,
+        batch_size=batch,
+        prompt_tokens=prompt_tokens,
+        seed=0,
+    )
     telemetry = create_telemetry(provider="cpu", device_id=0, interval_s=0.010, enabled=True)
     shape = PointShape(prompt_tokens, batch, output_tokens)
     for _ in range(3):  # warm both paths
         bare_loop(loaded.model, prompt.ids, output_tokens)
-        measure_repetition(loaded, prompt_ids=prompt.ids, prompt_texts=prompt.texts, output_tokens=output_tokens)
+        measure_repetition(
+            loaded, prompt_ids=prompt.ids, prompt_texts=prompt.texts, output_tokens=output_tokens
+        )
     bench_ttft, bench_decode, bare_ttft, bare_decode = [], [], [], []
     for index in range(rounds):
         order = ("bench", "bare") if index % 2 == 0 else ("bare", "bench")
@@ -69,7 +81,10 @@ def part1(*, ref: str, prompt_tokens: int, batch: int, output_tokens: int, round
                 bare_decode.append(decode)
             else:
                 timing = measure_repetition(
-                    loaded, prompt_ids=prompt.ids, prompt_texts=prompt.texts, output_tokens=output_tokens,
+                    loaded,
+                    prompt_ids=prompt.ids,
+                    prompt_texts=prompt.texts,
+                    output_tokens=output_tokens,
                     setup_phase=lambda: telemetry.track_phase("generator_setup", point=shape),
                     generation_phase=lambda: telemetry.track_phase("generation", point=shape),
                 )
@@ -78,16 +93,24 @@ def part1(*, ref: str, prompt_tokens: int, batch: int, output_tokens: int, round
                 bench_decode.append(metrics["decode_tokens_per_s"])
     telemetry.close()
     med = statistics.median
-    print(f"## Part 1: {ref}, prompt {prompt_tokens}, batch {batch}, output {output_tokens}, {rounds} rounds each")
+    print(
+        f"## Part 1: {ref}, prompt {prompt_tokens}, batch {batch}, output {output_tokens}, "
+        f"{rounds} rounds each"
+    )
     print("| path | TTFT median ms | decode median tok/s |")
     print("|---|---:|---:|")
     print(f"| bare onnxruntime-genai loop | {med(bare_ttft):.3f} | {med(bare_decode):.1f} |")
     print(f"| bench (timing path + telemetry phases) | {med(bench_ttft):.3f} | {med(bench_decode):.1f} |")
-    print(f"| ratio bench/bare | {med(bench_ttft) / med(bare_ttft):.4f} | {med(bench_decode) / med(bare_decode):.4f} |")
+    print(
+        f"| ratio bench/bare | {med(bench_ttft) / med(bare_ttft):.4f} | "
+        f"{med(bench_decode) / med(bare_decode):.4f} |"
+    )
 
 
 def part2(*, scenario: str) -> None:
-    loaded = load_scenario(find_scenario(scenario, search_dirs=[Path(__file__).resolve().parents[1] / "scenarios"]))
+    loaded = load_scenario(
+        find_scenario(scenario, search_dirs=[Path(__file__).resolve().parents[1] / "scenarios"])
+    )
     with tempfile.TemporaryDirectory() as out:
         request = RunRequest(scenario=loaded.scenario, source=loaded.source, out_dir=Path(out))
         # Resolve (build/cache) the twins first so the timed sweep measures the harness, not the builder.
@@ -105,13 +128,17 @@ def part2(*, scenario: str) -> None:
     points = len(document.points)
     overhead = wall - measured - load
     print(f"\n## Part 2: sweep `{scenario}`: {points} points, {warm} warmups + {reps} repetitions each")
-    print("| wall s | generation s (reps + warmups, est.) | model load s | harness overhead s | per point ms |")
+    print(
+        "| wall s | generation s (reps + warmups, est.) | model load s | harness overhead s | per point ms |"
+    )
     print("|---:|---:|---:|---:|---:|")
     print(f"| {wall:.2f} | {measured:.2f} | {load:.2f} | {overhead:.2f} | {overhead / points * 1000:.0f} |")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="twin:mistral-nemo-12b:small")
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--batch", type=int, default=1)
@@ -119,8 +146,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--scenario", default="ci-gate")
     args = parser.parse_args()
-    part1(ref=args.model, prompt_tokens=args.prompt_tokens, batch=args.batch, output_tokens=args.output_tokens,
-          rounds=args.rounds)
+    part1(
+        ref=args.model,
+        prompt_tokens=args.prompt_tokens,
+        batch=args.batch,
+        output_tokens=args.output_tokens,
+        rounds=args.rounds,
+    )
     part2(scenario=args.scenario)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
@@ -35,21 +34,37 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from bench.cli import run as run_cmd  # noqa: PLC0415
+    from bench.cli import run as run_cmd
 
     app.command("run")(run_cmd.run)
 
-    from bench.cli import export as export_cmd  # noqa: PLC0415
+    from bench.cli import export as export_cmd
 
     app.command("export")(export_cmd.export)
 
-    from bench.cli import models as models_cmd  # noqa: PLC0415
+    from bench.cli import models as models_cmd
 
     app.add_typer(models_cmd.app, name="models")
 
-    from bench.cli import env as env_cmd  # noqa: PLC0415
+    from bench.cli import env as env_cmd
 
     app.command("env")(env_cmd.env)
+
+    from bench.cli import compare as compare_cmd
+
+    app.command("compare")(compare_cmd.compare)
+
+    from bench.cli import gate as gate_cmd
+
+    app.command("gate")(gate_cmd.gate)
+
+    from bench.cli import baseline as baseline_cmd
+
+    app.add_typer(baseline_cmd.app, name="baseline")
+
+    from bench.cli import dashboard as dashboard_cmd
+
+    app.command("dashboard")(dashboard_cmd.dashboard)
 
 
 _register()
@@ -60,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -22,8 +22,21 @@ def scenario_dirs() -> list[Path]:
     return unique
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")
+]
 OutDirOption = Annotated[
     Path,
-    typer.Option("--out", "-o", help="Folder for the result file.", envvar="BENCH_RESULTS_DIR", file_okay=False),
+    typer.Option(
+        "--out", "-o", help="Folder for the result file.", envvar="BENCH_RESULTS_DIR", file_okay=False
+    ),
+]
+DashboardOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dashboard",
+        help="Also publish the run as one self-contained HTML page here (e.g. dashboards/index.html).",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]

@@ -20,12 +20,15 @@ def export(
     fmt: Annotated[
         Literal["csv", "markdown", "pytest-benchmark"],
         typer.Option(
-            "--format", "-f",
+            "--format",
+            "-f",
             help="csv: a row per point; markdown: llama-bench-style table; pytest-benchmark: JSON for "
             "`pytest-benchmark compare` (save it as .benchmarks/<machine>/0001_<name>.json).",
         ),
     ] = "csv",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
 ) -> None:
     """Export a result file for spreadsheets or pull-request comments."""
     text = FORMATS[fmt](load_result(result))

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bench.cli.common import JsonOption, OutDirOption, scenario_dirs
+from bench.cli.common import DashboardOption, JsonOption, OutDirOption, scenario_dirs
 from bench.console import RichReporter, summary_table
 from bench.engine.genai import StopFlag
 from bench.interrupt import graceful_stop
@@ -30,16 +30,21 @@ def run(
     model: Annotated[
         list[str] | None,
         typer.Option(
-            "--model", "-m",
+            "--model",
+            "-m",
             help="Replace the scenario's models (repeatable): a registry name (mistral-nemo-12b, "
             "nemotron-mini-4b), a folder with genai_config.json, or twin:FAMILY:SIZE.",
         ),
     ] = None,
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", help=f"Replace the scenario's providers (repeatable): {', '.join(PROVIDERS)}."),
+        typer.Option(
+            "--provider", "-p", help=f"Replace the scenario's providers (repeatable): {', '.join(PROVIDERS)}."
+        ),
     ] = None,
-    repetitions: Annotated[int | None, typer.Option(min=1, help="Override the scenario's repetitions.")] = None,
+    repetitions: Annotated[
+        int | None, typer.Option(min=1, help="Override the scenario's repetitions.")
+    ] = None,
     warmup: Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")] = None,
     out: OutDirOption = Path("results"),
     json_output: JsonOption = False,
@@ -49,6 +54,15 @@ def run(
     sample_interval_ms: Annotated[
         float, typer.Option(min=1.0, help="Background telemetry sampling interval.")
     ] = 10.0,
+    baseline_check: Annotated[
+        bool,
+        typer.Option(
+            "--baseline-check/--no-baseline-check",
+            help="After the run, say how it stands against the baselines in ./results/baselines and the "
+            "derived Ampere/Ada baselines shipped with bench (informational; `bench gate` decides).",
+        ),
+    ] = True,
+    dashboard: DashboardOption = None,
 ) -> None:
     """Run every point of a scenario and write one result file (JSON) into --out.
 
@@ -70,15 +84,51 @@ def run(
         progress=not json_output,
     )
     document = outcome.document
+    baselines = baseline_check_line(document) if baseline_check and document.points else None
+    if dashboard is not None and document.points:
+        from bench.dashboard import write_dashboard
+
+        write_dashboard(documents=[document], output=dashboard)
     if json_output:
-        typer.echo(json.dumps(run_summary(outcome), indent=1))
+        typer.echo(
+            json.dumps(
+                run_summary(outcome)
+                | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None},
+                indent=1,
+            )
+        )
     else:
         console = Console()
         console.print(summary_table(document))
         for note in _warnings(document):
             console.print(f"[yellow]warning:[/] {note}")
+        if baselines:
+            console.print(f"baselines: {baselines}", highlight=False)
+        if dashboard is not None and document.points:
+            console.print(f"dashboard: [bold]{dashboard}[/]")
         console.print(f"result: [bold]{outcome.path}[/] ({document.status})")
     raise typer.Exit(code=exit_code(document))
+
+
+def baseline_check_line(document: ResultDocument) -> str | None:
+    """One line on how the run stands against the known baselines (None when there are none)."""
+    from bench.analysis.regression import Rule
+    from bench.compare.engine import build_report
+    from bench.compare.inputs import baseline_dirs, load_references
+    from bench.compare.render import headline
+
+    folders = [str(folder) for folder in baseline_dirs() if folder.is_dir() and any(folder.glob("*.json"))]
+    if not folders:
+        return None
+    report = build_report([document], load_references(folders), rule=Rule())
+    compared = [row for row in report.rows if row.verdict != "not_comparable"]
+    if not compared:
+        reason = next((row.reason for row in report.rows if row.reason), None) or "; ".join(
+            report.mismatches[:1]
+        )
+        return f"not comparable with any of {len(report.baseline)} baselines: {reason}"
+    labels = ", ".join(dict.fromkeys(row.baseline_label for row in compared))
+    return f"vs {labels}: {headline(report)} (run `bench compare` for the table)"
 
 
 def execute_run(

@@ -37,7 +37,7 @@ class Interrupted(RuntimeError):
 
 def import_genai() -> ModuleType:
     try:
-        import onnxruntime_genai as og  # noqa: PLC0415 - heavy and optional until a run starts
+        import onnxruntime_genai as og
     except ImportError as exc:
         raise BenchError(
             f"onnxruntime-genai is not installed ({exc})",

@@ -7,15 +7,35 @@ import io
 
 from bench.results.schema import ResultDocument
 
-CSV_METRICS = ("ttft_ms", "prefill_tokens_per_s", "decode_tokens_per_s", "tpot_ms", "itl_ms", "e2e_latency_ms",
-               "tokenize_ms", "kv_setup_ms")
+CSV_METRICS = (
+    "ttft_ms",
+    "prefill_tokens_per_s",
+    "decode_tokens_per_s",
+    "tpot_ms",
+    "itl_ms",
+    "e2e_latency_ms",
+    "tokenize_ms",
+    "kv_setup_ms",
+)
 CSV_STATS = ("median", "mean", "stdev", "p90", "p99", "cv")
 
 
 def to_csv(document: ResultDocument) -> str:
     buffer = io.StringIO()
-    columns = ["run_id", "scenario", "point", "model", "model_kind", "provider", "prompt_tokens", "batch_size",
-               "output_tokens", "status", "reasons", "repetitions"]
+    columns = [
+        "run_id",
+        "scenario",
+        "point",
+        "model",
+        "model_kind",
+        "provider",
+        "prompt_tokens",
+        "batch_size",
+        "output_tokens",
+        "status",
+        "reasons",
+        "repetitions",
+    ]
     columns += [f"{metric}_{stat}" for metric in CSV_METRICS for stat in CSV_STATS]
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

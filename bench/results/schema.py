@@ -137,7 +137,7 @@ class ResultDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: int = SCHEMA_VERSION
-    kind: Literal["bench.result"] = DOCUMENT_KIND
+    kind: Literal["bench.result"] = "bench.result"
     run_id: str
     status: RunStatus
     status_reasons: list[str] = Field(default_factory=list)

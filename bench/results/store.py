@@ -25,7 +25,7 @@ def result_filename(*, scenario: str, run_id: str) -> str:
 
 
 def new_run_id(now: datetime) -> str:
-    import secrets  # noqa: PLC0415
+    import secrets
 
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
@@ -51,11 +51,11 @@ def load_result(path: Path) -> ResultDocument:
         raise BenchError(
             f"corrupt result file: not valid JSON (line {exc.lineno}, column {exc.colno})",
             field=str(path),
-            hint="re-run the scenario; bench writes results atomically, so this file was not written by bench",
+            hint="re-run the scenario; bench writes results atomically, so bench did not write this file",
         ) from None
     if not isinstance(data, dict) or data.get("kind") != DOCUMENT_KIND:
         raise BenchError(
-            "not a bench result file (no \"kind\": \"bench.result\")",
+            'not a bench result file (no "kind": "bench.result")',
             field=str(path),
             hint="pass a file written by `bench run` or `bench gate`",
         )
@@ -65,7 +65,8 @@ def load_result(path: Path) -> ResultDocument:
             f"foreign result schema: schema_version {version!r}; this bench reads "
             f"{', '.join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))}",
             field=str(path),
-            hint="use the bench version that wrote it" if isinstance(version, int) and version > SCHEMA_VERSION
+            hint="use the bench version that wrote it"
+            if isinstance(version, int) and version > SCHEMA_VERSION
             else "the file is damaged or from another tool",
         )
     try:

@@ -18,7 +18,11 @@ from bench.statistics import summarize
 from tests.fakes.documents import make_document
 
 DOC_POINTS = {
-    (16, 1, 8): {"ttft_ms": [2.0, 4.0, 6.0], "decode_tokens_per_s": [100.0, 110.0, 90.0], "itl_ms": [1.0] * 21},
+    (16, 1, 8): {
+        "ttft_ms": [2.0, 4.0, 6.0],
+        "decode_tokens_per_s": [100.0, 110.0, 90.0],
+        "itl_ms": [1.0] * 21,
+    },
     (64, 2, 8): {"ttft_ms": [8.0, 8.0, 8.0], "decode_tokens_per_s": [50.0, 50.0, 50.0], "itl_ms": [2.0] * 21},
 }
 
@@ -102,7 +106,10 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path):
 
 def test_csv_has_a_row_per_point_with_medians():
     rows = list(csv.DictReader(io.StringIO(to_csv(make_document(DOC_POINTS)))))
-    assert [r["point"] for r in rows] == ["twin:mistral-nemo-12b:tiny|cpu|p16|b1|o8", "twin:mistral-nemo-12b:tiny|cpu|p64|b2|o8"]
+    assert [r["point"] for r in rows] == [
+        "twin:mistral-nemo-12b:tiny|cpu|p16|b1|o8",
+        "twin:mistral-nemo-12b:tiny|cpu|p64|b2|o8",
+    ]
     assert float(rows[0]["ttft_ms_median"]) == 4.0
     assert float(rows[1]["decode_tokens_per_s_median"]) == 50.0
     assert rows[0]["model_kind"] == "twin"
@@ -114,7 +121,10 @@ def test_markdown_is_a_llama_bench_style_table():
     lines = text.splitlines()
     assert "no GPU (test: no GPU)" in lines[0]
     assert lines[2].startswith("| model | kind | provider | batch | prompt | output |")
-    assert "| twin:mistral-nemo-12b:tiny | twin | cpu | 1 | 16 | 8 | 4.00 ± 2.00 | – | 100.00 ± 10.00 | valid |" in lines
+    assert (
+        "| twin:mistral-nemo-12b:tiny | twin | cpu | 1 | 16 | 8 | 4.00 ± 2.00 | – | 100.00 ± 10.00 | valid |"
+        in lines
+    )
 
 
 def test_atomic_write_gives_new_files_the_usual_permissions(tmp_path):

@@ -43,7 +43,11 @@ def test_a_good_scenario_gets_defaults():
         ({"warmups": 3}, "warmups", "unknown key (allowed here: name, description, models"),
         ({"prompt": {"source": "wiki"}}, "prompt.source", "'random' or 'corpus'"),
         ({"models": ["a", "a"]}, "models", "listed twice: a"),
-        ({"repetitions": 20, "max_repetitions": 10}, "(top level)", "max_repetitions (10) < repetitions (20)"),
+        (
+            {"repetitions": 20, "max_repetitions": 10},
+            "(top level)",
+            "max_repetitions (10) < repetitions (20)",
+        ),
     ],
 )
 def test_bad_scenarios_name_the_field(patch, field, message):
@@ -56,8 +60,12 @@ def test_bad_scenarios_name_the_field(patch, field, message):
 
 
 def test_unknown_nested_key_lists_what_is_allowed():
-    with pytest.raises(BenchError, match=r"sweep\.batch: unknown key \(allowed here: prompt_tokens, batch_size"):
-        parse_scenario(GOOD | {"sweep": {"prompt_tokens": [8], "output_tokens": [4], "batch": [1]}}, origin="x")
+    with pytest.raises(
+        BenchError, match=r"sweep\.batch: unknown key \(allowed here: prompt_tokens, batch_size"
+    ):
+        parse_scenario(
+            GOOD | {"sweep": {"prompt_tokens": [8], "output_tokens": [4], "batch": [1]}}, origin="x"
+        )
 
 
 def test_expansion_is_the_full_product_in_run_order():
@@ -65,19 +73,32 @@ def test_expansion_is_the_full_product_in_run_order():
     points = expand(scenario, context_length=limits).points
     assert len(points) == 2 * 2 * 2
     assert [(p.model.split(":")[1], p.batch_size, p.prompt_tokens) for p in points[:4]] == [
-        ("mistral-nemo-12b", 1, 16), ("mistral-nemo-12b", 1, 64),
-        ("mistral-nemo-12b", 2, 16), ("mistral-nemo-12b", 2, 64),
+        ("mistral-nemo-12b", 1, 16),
+        ("mistral-nemo-12b", 1, 64),
+        ("mistral-nemo-12b", 2, 16),
+        ("mistral-nemo-12b", 2, 64),
     ]
 
 
 def test_sweep_blocks_are_united_without_duplicates():
-    scenario = parse_scenario(GOOD | {"sweep": [
-        {"prompt_tokens": [16, 64], "batch_size": [1, 2], "output_tokens": [8]},
-        {"prompt_tokens": [64, 1024], "batch_size": [1], "output_tokens": [8]},
-    ]})
+    scenario = parse_scenario(
+        GOOD
+        | {
+            "sweep": [
+                {"prompt_tokens": [16, 64], "batch_size": [1, 2], "output_tokens": [8]},
+                {"prompt_tokens": [64, 1024], "batch_size": [1], "output_tokens": [8]},
+            ]
+        }
+    )
     points = expand(scenario, context_length=limits).points
     per_model = [p for p in points if "mistral" in p.model]
-    assert [(p.prompt_tokens, p.batch_size) for p in per_model] == [(16, 1), (64, 1), (16, 2), (64, 2), (1024, 1)]
+    assert [(p.prompt_tokens, p.batch_size) for p in per_model] == [
+        (16, 1),
+        (64, 1),
+        (16, 2),
+        (64, 2),
+        (1024, 1),
+    ]
 
 
 def test_point_beyond_context_is_refused_with_point_and_limit():
@@ -91,11 +112,15 @@ def test_point_beyond_context_is_refused_with_point_and_limit():
 
 
 def test_point_beyond_context_is_skipped_with_a_note_when_asked():
-    scenario = parse_scenario(GOOD | {"on_unsupported": "skip",
-                                      "sweep": {"prompt_tokens": [64, 4000], "output_tokens": [128]}})
+    scenario = parse_scenario(
+        GOOD | {"on_unsupported": "skip", "sweep": {"prompt_tokens": [64, 4000], "output_tokens": [128]}}
+    )
     expansion = expand(scenario, context_length=limits)
     assert [(p.model.split(":")[1], p.prompt_tokens) for p in expansion.points] == [
-        ("mistral-nemo-12b", 64), ("mistral-nemo-12b", 4000), ("nemotron-mini-4b", 64)]
+        ("mistral-nemo-12b", 64),
+        ("mistral-nemo-12b", 4000),
+        ("nemotron-mini-4b", 64),
+    ]
     assert len(expansion.skipped) == 1 and "p4000" in expansion.skipped[0]
 
 
@@ -124,7 +149,11 @@ def test_scenario_files_load_with_their_hash(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("name: [unclosed", "not valid YAML at line 1"), ("- a\n- b\n", "must be a mapping"), ("", "must be a mapping")],
+    [
+        ("name: [unclosed", "not valid YAML at line 1"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("", "must be a mapping"),
+    ],
 )
 def test_malformed_files_are_one_line_errors(tmp_path, content, message):
     path = tmp_path / "bad.yaml"
@@ -135,7 +164,7 @@ def test_malformed_files_are_one_line_errors(tmp_path, content, message):
 
 def test_scenarios_are_found_by_name_or_path(tmp_path):
     assert find_scenario("smoke", search_dirs=[REPO / "scenarios"]).name == "smoke.yaml"
-    with pytest.raises(BenchError, match="unknown scenario 'nope'.*known: .*ci-gate"):
+    with pytest.raises(BenchError, match=r"unknown scenario 'nope'.*known: .*ci-gate"):
         find_scenario("nope", search_dirs=[REPO / "scenarios"])
     with pytest.raises(BenchError, match="no such scenario file"):
         find_scenario(str(tmp_path / "missing.yaml"), search_dirs=[])

@@ -28,8 +28,15 @@ def _measure(fake: FakeGenai, *, batch: int = 1, prompt: int = 4, output: int = 
 
 
 def test_metrics_follow_the_definitions_on_scripted_durations():
-    fake = FakeGenai(Script(tokenize_ns=2_000_000, setup_ns=1_000_000, prefill_ns_per_token=500_000,
-                            first_sample_ns=100_000, step_ns=[4_000_000, 6_000_000]))
+    fake = FakeGenai(
+        Script(
+            tokenize_ns=2_000_000,
+            setup_ns=1_000_000,
+            prefill_ns_per_token=500_000,
+            first_sample_ns=100_000,
+            step_ns=[4_000_000, 6_000_000],
+        )
+    )
     timing = _measure(fake, batch=2, prompt=8, output=5)
     metrics = timing.metrics()
 
@@ -93,7 +100,9 @@ def test_telemetry_phases_wrap_setup_and_generation_outside_the_clock():
         fake.clock.advance(10_000_000)
         entered.append(f"exit {name}")
 
-    timing = _measure(fake, output=3, setup_phase=lambda: phase("setup"), generation_phase=lambda: phase("gen"))
+    timing = _measure(
+        fake, output=3, setup_phase=lambda: phase("setup"), generation_phase=lambda: phase("gen")
+    )
     assert entered == ["enter setup", "exit setup", "enter gen", "exit gen"]
     assert timing.setup_ns == 1_000
     assert timing.step_ns == [1_000, 1_000]

@@ -20,7 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def bench(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, cwd=cwd or REPO, timeout=timeout,
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=timeout,
         env={**os.environ, "COLUMNS": "200"},
     )
 
@@ -43,10 +47,11 @@ def test_smoke_sweep_writes_a_complete_result_with_exact_token_counts(tmp_path):
     assert len(document.points) == 8
     assert {s.model.kind for s in document.sessions} == {"twin"}
     assert len(document.sessions) == 2  # each model loaded once for all of its points
+    scenario_reps = yaml.safe_load((REPO / "scenarios" / "smoke.yaml").read_text())["repetitions"]
     for point in document.points:
         assert point.status in ("valid", "flagged"), point.reasons
         reps, output = point.repetitions, point.params.output_tokens
-        assert reps == 5
+        assert reps == scenario_reps
         # Every repetition produced exactly output-1 inter-token latencies: the forced count held.
         assert len(point.metrics["itl_ms"].samples) == reps * (output - 1)
         assert len(point.metrics["ttft_ms"].samples) == reps
@@ -57,10 +62,15 @@ def test_smoke_sweep_writes_a_complete_result_with_exact_token_counts(tmp_path):
 
 
 def test_table_output_names_the_result_and_marks_twins(tmp_path):
-    done = bench("run", "smoke", "--out", str(tmp_path), "--model", "twin:nemotron-mini-4b:tiny", "--repetitions", "2")
+    done = bench(
+        "run", "smoke", "--out", str(tmp_path), "--model", "twin:nemotron-mini-4b:tiny", "--repetitions", "2"
+    )
     assert done.returncode == 0, done.stderr
     assert "result:" in done.stdout and str(tmp_path) in done.stdout
     assert "synthetic twins" in done.stdout
+    # The shipped derived Ampere/Ada baselines are consulted and say honestly why they do not apply.
+    assert "baselines: not comparable with any of" in done.stdout
+    assert "no GPU in candidate run (provider cpu)" in done.stdout
     (result,) = tmp_path.glob("smoke-*.json")
     document = load_result(result)
     assert document.scenario.overrides == {"models": ["twin:nemotron-mini-4b:tiny"], "repetitions": 2}
@@ -103,6 +113,17 @@ def test_malformed_scenario_file_is_exit_2(tmp_path):
     assert f"{scenario}: repetitions: Input should be a valid integer" in done.stderr
 
 
+def test_run_can_publish_its_dashboard(tmp_path):
+    page = tmp_path / "dash" / "index.html"
+    done = bench(
+        "run", "smoke", "--out", str(tmp_path), "--repetitions", "2", "--dashboard", str(page), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dashboard"] == str(page)
+    html = page.read_text()
+    assert 'id="bench-data"' in html and "twin:nemotron-mini-4b:tiny" in html
+
+
 def test_export_csv_and_markdown_of_a_real_run(tmp_path):
     done = bench("run", "smoke", "--out", str(tmp_path), "--repetitions", "2", "--json")
     result = json.loads(done.stdout)["result"]
@@ -130,13 +151,17 @@ def _wait_for_points(path_glob: Path, minimum: int, timeout: float) -> Path:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_mid_sweep_keeps_completed_points_and_says_interrupted(tmp_path, sig):
     scenario = write_scenario(
-        tmp_path, repetitions=40, sweep={"prompt_tokens": [16, 32, 48, 64, 80, 96], "batch_size": [1, 2],
-                                         "output_tokens": [16]},
+        tmp_path,
+        repetitions=40,
+        sweep={"prompt_tokens": [16, 32, 48, 64, 80, 96], "batch_size": [1, 2], "output_tokens": [16]},
     )
     out = tmp_path / "out"
     child = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", str(scenario), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     try:
         checkpoint = _wait_for_points(out / "smoke-*.json", minimum=2, timeout=120)
@@ -157,12 +182,16 @@ def test_a_signal_mid_sweep_keeps_completed_points_and_says_interrupted(tmp_path
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal delivery to a child process")
 def test_a_second_ctrl_c_exits_at_once_without_damaging_the_result(tmp_path):
-    scenario = write_scenario(tmp_path, repetitions=200, sweep={"prompt_tokens": [16, 32, 48, 64],
-                                                                "output_tokens": [32]})
+    scenario = write_scenario(
+        tmp_path, repetitions=200, sweep={"prompt_tokens": [16, 32, 48, 64], "output_tokens": [32]}
+    )
     out = tmp_path / "out"
     child = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", str(scenario), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     try:
         checkpoint = _wait_for_points(out / "smoke-*.json", minimum=1, timeout=120)

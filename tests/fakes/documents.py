@@ -36,11 +36,24 @@ def twin_identity(family: str = "mistral-nemo-12b", size: str = "tiny") -> Model
         files={"model.onnx": 1000, "model.onnx.data": 100000, "genai_config.json": 900},
         content_sha256="0" * 64,
         architecture=ArchitectureFacts(
-            model_type="mistral", num_layers=2, hidden_size=256, num_attention_heads=4, num_kv_heads=2,
-            head_dim=64, vocab_size=1024, context_length=131072,
+            model_type="mistral",
+            num_layers=2,
+            hidden_size=256,
+            num_attention_heads=4,
+            num_kv_heads=2,
+            head_dim=64,
+            vocab_size=1024,
+            context_length=131072,
         ),
-        twin=TwinParameters(family=family, size=size, block_size=32, symmetric=True, io_dtype="float32",
-                            seed=0, writer_version="1"),
+        twin=TwinParameters(
+            family=family,
+            size=size,
+            block_size=32,
+            symmetric=True,
+            io_dtype="float32",
+            seed=0,
+            writer_version="1",
+        ),
     )
 
 
@@ -58,29 +71,58 @@ def make_document(
 ) -> ResultDocument:
     """``points`` maps (prompt, batch, output) to metric name -> samples."""
     model = model or twin_identity()
-    session = Session(id="s0", model=model, provider=provider,
-                      metrics={"model_load_s": Metric(unit="s", samples=[0.5])})
+    session = Session(
+        id="s0", model=model, provider=provider, metrics={"model_load_s": Metric(unit="s", samples=[0.5])}
+    )
     key = f"twin:{model.family}:{model.size}" if model.kind == "twin" else model.name
     built = []
     for (prompt, batch, output), metrics in points.items():
         params = PointParams(prompt_tokens=prompt, batch_size=batch, output_tokens=output)
-        built.append(Point(
-            id=f"{key}|{provider}|p{prompt}|b{batch}|o{output}", session="s0", model=key,
-            model_kind=model.kind, provider=provider, params=params, status="valid", warmups=1,
-            repetitions=len(next(iter(metrics.values()))), started_at=T0, finished_at=T0 + timedelta(seconds=1),
-            metrics={name: Metric(unit=spec(name).unit, samples=list(values)) for name, values in metrics.items()},
-        ))
+        built.append(
+            Point(
+                id=f"{key}|{provider}|p{prompt}|b{batch}|o{output}",
+                session="s0",
+                model=key,
+                model_kind=model.kind,
+                provider=provider,
+                params=params,
+                status="valid",
+                warmups=1,
+                repetitions=len(next(iter(metrics.values()))),
+                started_at=T0,
+                finished_at=T0 + timedelta(seconds=1),
+                metrics={
+                    name: Metric(unit=spec(name).unit, samples=list(values))
+                    for name, values in metrics.items()
+                },
+            )
+        )
     return ResultDocument(
         run_id=run_id,
         status=status,  # type: ignore[arg-type]
         started_at=T0,
         finished_at=T0 + timedelta(minutes=1),
         environment=Environment(
-            host=HostInfo(hostname=hostname, os="Linux", os_release="6", os_version="1", machine="x86_64",
-                          cpu_model="Test CPU", cpu_count_logical=2, cpu_count_physical=2, cpu_freq_max_mhz=None,
-                          ram_total_bytes=24 << 30, python_version="3.11.7", python_implementation="CPython"),
-            software=SoftwareInfo(bench="0.1.0", onnxruntime="onnxruntime 1.32.0", onnxruntime_genai="0.18.0",
-                                  onnxruntime_genai_build="cpu"),
+            host=HostInfo(
+                hostname=hostname,
+                os="Linux",
+                os_release="6",
+                os_version="1",
+                machine="x86_64",
+                cpu_model="Test CPU",
+                cpu_count_logical=2,
+                cpu_count_physical=2,
+                cpu_freq_max_mhz=None,
+                ram_total_bytes=24 << 30,
+                python_version="3.11.7",
+                python_implementation="CPython",
+            ),
+            software=SoftwareInfo(
+                bench="0.1.0",
+                onnxruntime="onnxruntime 1.32.0",
+                onnxruntime_genai="0.18.0",
+                onnxruntime_genai_build="cpu",
+            ),
             providers=[],
             gpus=gpus or GpuInventory(available=False, reason="test: no GPU"),
         ),

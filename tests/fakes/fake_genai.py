@@ -117,7 +117,9 @@ class FakeGenai:
                     fake.clock.advance(fake.script.first_sample_ns)
                 else:
                     steps = fake.script.step_ns
-                    fake.clock.advance(steps[fake.steps_taken % len(steps)] if isinstance(steps, list) else steps)
+                    fake.clock.advance(
+                        steps[fake.steps_taken % len(steps)] if isinstance(steps, list) else steps
+                    )
                     fake.steps_taken += 1
                 self.generated += 1
                 self.length += 1

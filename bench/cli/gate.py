@@ -1,0 +1,105 @@
+"""``bench gate``: run a scenario, compare it with a baseline, exit 0 or 1. The one command CI needs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench.cli.common import DashboardOption, OutDirOption
+from bench.cli.compare import (
+    AlphaOption,
+    CorrectionOption,
+    FailOnNotComparableOption,
+    IncludeFlaggedOption,
+    JsonReportOption,
+    MarkdownOption,
+    MetricOption,
+    MinEffectOption,
+    emit,
+    exit_code,
+    make_rule,
+)
+from bench.cli.run import EXIT_INTERRUPTED, execute_run
+from bench.compare.engine import build_report
+from bench.compare.inputs import load_references
+from bench.errors import BenchError
+
+
+def gate(
+    scenario: Annotated[str, typer.Argument(help="Scenario name (e.g. ci-gate) or a .yaml path.")],
+    baseline: Annotated[
+        list[str],
+        typer.Option(
+            "--baseline",
+            "-b",
+            help="Baseline to gate against (repeatable): a baseline name, baseline file, result file or "
+            "folder.",
+        ),
+    ],
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Replace the scenario's models (repeatable).")
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", help="Replace the scenario's providers (repeatable)."),
+    ] = None,
+    repetitions: Annotated[
+        int | None, typer.Option(min=1, help="Override the scenario's repetitions.")
+    ] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")] = None,
+    out: OutDirOption = Path("results"),
+    telemetry: Annotated[
+        bool, typer.Option("--telemetry/--no-telemetry", help="Collect GPU/host telemetry around each phase.")
+    ] = True,
+    alpha: AlphaOption = None,
+    min_effect: MinEffectOption = None,
+    correction: CorrectionOption = None,
+    include_flagged: IncludeFlaggedOption = False,
+    metric: MetricOption = None,
+    fail_on_not_comparable: FailOnNotComparableOption = False,
+    json_output: JsonReportOption = False,
+    markdown: MarkdownOption = False,
+    dashboard: DashboardOption = None,
+) -> None:
+    """Run SCENARIO, compare the result with --baseline, and exit 0 (no regression) or 1 (regression).
+
+    The baselines are read before anything runs, so a wrong path fails in a second, not after the
+    sweep. The output states the rule (test, alpha, minimum effect, correction) and writes the result
+    file into --out like `bench run`.
+
+    Exit codes: 0 no regression, 1 regression, 2 bad input, 130 interrupted.
+    """
+    rule = make_rule(
+        alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
+    )
+    references = load_references(baseline)
+    outcome = execute_run(
+        scenario=scenario,
+        models=model or [],
+        providers=provider or [],
+        repetitions=repetitions,
+        warmup=warmup,
+        out_dir=out,
+        telemetry=telemetry,
+        sample_interval_s=0.010,
+        progress=not (json_output or markdown),
+    )
+    document = outcome.document
+    print(f"result: {outcome.path} ({document.status})", file=sys.stderr)
+    if document.status == "interrupted":
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+    if not document.points:
+        raise BenchError(f"the run measured no point ({document.status})", field=str(outcome.path))
+    report = build_report([document], references, rule=rule, metrics=metric or None)
+    if dashboard is not None:
+        from bench.dashboard import write_dashboard
+
+        write_dashboard(
+            documents=[document], report=report, baselines=references, output=dashboard, rule=rule
+        )
+        print(f"dashboard: {dashboard}", file=sys.stderr)
+    emit(report, json_output=json_output, markdown=markdown, title=f"bench gate {document.scenario.name}")
+    raise typer.Exit(code=exit_code(report, fail_on_not_comparable=fail_on_not_comparable))

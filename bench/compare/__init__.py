@@ -1,0 +1,1 @@
+"""Baselines, comparisons of runs, and the verdicts that gate CI."""

@@ -1,0 +1,238 @@
+"""Renderings of one ``ComparisonReport``: a rich terminal table, Markdown for a pull request, JSON.
+
+All three say the same things in the same order: the verdict, the rule, what was compared with what
+(a derived baseline always labelled as such), header notes, the per-point table, then everything that
+was not comparable and why. Not-comparable rows are collapsed by reason so a hundred of them stay
+readable.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bench.compare.engine import NO_MATCH
+from bench.compare.report import ComparisonReport, ComparisonRow
+
+VERDICT_TEXT = {
+    "regression": "REGRESSION",
+    "improvement": "improvement",
+    "no_change": "no change",
+    "not_comparable": "not comparable",
+}
+VERDICT_STYLE = {
+    "regression": "bold red",
+    "improvement": "green",
+    "no_change": "dim",
+    "not_comparable": "yellow",
+}
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}%"
+
+
+def _ci(row: ComparisonRow) -> str:
+    if row.ci_low_pct is None or row.ci_high_pct is None:
+        return "–"
+    return f"[{row.ci_low_pct:+.1f}, {row.ci_high_pct:+.1f}]"
+
+
+def _baseline_cell(row: ComparisonRow) -> str:
+    value = _num(row.baseline_value)
+    if row.baseline_kind == "derived" and row.baseline_low is not None and row.baseline_high is not None:
+        return f"{value} (ok {_num(row.baseline_low)}–{_num(row.baseline_high)})"
+    return value
+
+
+def _point(row: ComparisonRow) -> str:
+    return f"{row.model} {row.provider} p{row.prompt_tokens} b{row.batch_size} o{row.output_tokens}"
+
+
+def headline(report: ComparisonReport) -> str:
+    counted = {v: report.count(v) for v in VERDICT_TEXT}  # type: ignore[arg-type]
+    excluded = sum(1 for r in report.rows if r.excluded and r.verdict != "not_comparable")
+    state = f"REGRESSION ({counted['regression']})" if report.has_regression else "no regression"
+    parts = [
+        f"{counted['improvement']} improvement(s)",
+        f"{counted['no_change']} no change",
+        f"{counted['not_comparable']} not comparable",
+    ]
+    if excluded:
+        parts.append(f"{excluded} excluded (flagged)")
+    if report.rows and counted["not_comparable"] == len([r for r in report.rows if not r.excluded]):
+        parts.append("NOTHING WAS COMPARED")
+    return f"{state}: " + ", ".join(parts)
+
+
+def _comparable(report: ComparisonReport) -> list[ComparisonRow]:
+    return [r for r in report.rows if r.verdict != "not_comparable"]
+
+
+def _not_comparable(report: ComparisonReport) -> dict[str, list[ComparisonRow]]:
+    by_reason: dict[str, list[ComparisonRow]] = defaultdict(list)
+    for row in report.rows:
+        if row.verdict == "not_comparable":
+            by_reason[row.reason or "no reason given"].append(row)
+    return dict(by_reason)
+
+
+def _points_of(rows: list[ComparisonRow], limit: int = 4) -> str:
+    points = list(dict.fromkeys(r.point_id for r in rows))
+    shown = ", ".join(points[:limit])
+    return shown + (f" (+{len(points) - limit} more)" if len(points) > limit else "")
+
+
+def _baseline_labels(report: ComparisonReport) -> list[str]:
+    labels = [label for label in dict.fromkeys(r.baseline_label for r in report.rows) if label != NO_MATCH]
+    if labels:
+        return labels
+    return [f"{NO_MATCH} among {len(report.baseline)}: {', '.join(report.baseline)}"]
+
+
+# --- terminal ---------------------------------------------------------------------------------------
+
+
+def rich_report(report: ComparisonReport) -> Group:
+    parts: list = []
+    style = "bold red" if report.has_regression else "bold green"
+    parts.append(Text(headline(report), style=style))
+    parts.append(Text(f"rule: {report.rule}"))
+    parts.append(Text(f"candidate: {', '.join(report.candidate)}"))
+    for label in _baseline_labels(report):
+        parts.append(Text(f"baseline: {label}", style="bold yellow" if label.startswith("derived") else ""))
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="yellow"))
+    rows = _comparable(report)
+    if rows:
+        table = Table(show_lines=False, header_style="bold")
+        grouped = any(r.group for r in rows)
+        if grouped:
+            table.add_column("group")
+        for column, justify in (
+            ("point", "left"),
+            ("metric", "left"),
+            ("baseline", "right"),
+            ("candidate", "right"),
+            ("change", "right"),
+            ("CI", "right"),
+            ("verdict", "left"),
+            ("note", "left"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for row in rows:
+            verdict = VERDICT_TEXT[row.verdict] + (" (excluded)" if row.excluded else "")
+            cells: list[str | Text] = [
+                _point(row),
+                row.metric,
+                _baseline_cell(row),
+                _num(row.candidate_value),
+                _pct(row.change_pct),
+                _ci(row),
+                Text(verdict, style="dim" if row.excluded else VERDICT_STYLE[row.verdict]),
+                row.reason,
+            ]
+            table.add_row(*([row.group or ""] if grouped else []), *cells)
+        parts.append(table)
+    not_comparable = _not_comparable(report)
+    if not_comparable:
+        lines = [
+            f"{len(rows_)} row(s): {reason}\n    points: {_points_of(rows_)}"
+            for reason, rows_ in not_comparable.items()
+        ]
+        parts.append(Panel("\n".join(lines), title="not comparable", border_style="yellow"))
+    if report.mismatches:
+        parts.append(Panel("\n".join(report.mismatches), title="mismatches", border_style="yellow"))
+    return Group(*parts)
+
+
+def print_report(report: ComparisonReport, console: Console | None = None) -> None:
+    (console or Console()).print(rich_report(report))
+
+
+# --- Markdown (pull-request comment) ----------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(report: ComparisonReport, *, title: str = "bench compare") -> str:
+    lines = [
+        f"### {title}: {headline(report)}",
+        "",
+        f"**Rule:** {_md(report.rule)}  ",
+        f"**Candidate:** {', '.join(f'`{c}`' for c in report.candidate)}  ",
+    ]
+    for label in _baseline_labels(report):
+        marker = " ⚠️" if label.startswith("derived") else ""
+        lines.append(f"**Baseline:** {_md(label)}{marker}  ")
+    if report.notes:
+        lines.append("")
+        lines += [f"> {_md(note)}" for note in report.notes]
+    rows = _comparable(report)
+    if rows:
+        grouped = any(r.group for r in rows)
+        head = ["point", "metric", "baseline", "candidate", "change", "CI", "verdict", "note"]
+        if grouped:
+            head.insert(0, "group")
+        lines += [
+            "",
+            "| " + " | ".join(head) + " |",
+            "| "
+            + " | ".join("---:" if h in {"baseline", "candidate", "change", "CI"} else "---" for h in head)
+            + " |",
+        ]
+        for row in rows:
+            verdict = VERDICT_TEXT[row.verdict]
+            verdict = f"**{verdict}**" if row.verdict == "regression" and not row.excluded else verdict
+            if row.excluded:
+                verdict += " (excluded)"
+            cells = [
+                _point(row),
+                f"`{row.metric}`",
+                _baseline_cell(row),
+                _num(row.candidate_value),
+                _pct(row.change_pct),
+                _ci(row),
+                verdict,
+                row.reason,
+            ]
+            if grouped:
+                cells.insert(0, row.group or "")
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    not_comparable = _not_comparable(report)
+    if not_comparable:
+        total = sum(len(r) for r in not_comparable.values())
+        lines += ["", f"<details><summary>{total} row(s) not comparable</summary>", ""]
+        lines += [
+            f"- **{len(rows_)}** × {_md(reason)} — points: {_md(_points_of(rows_))}"
+            for reason, rows_ in not_comparable.items()
+        ]
+        lines += ["", "</details>"]
+    if report.mismatches:
+        lines += ["", f"<details><summary>{len(report.mismatches)} mismatch(es)</summary>", ""]
+        lines += [f"- {_md(m)}" for m in report.mismatches]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON -------------------------------------------------------------------------------------------
+
+
+def to_json(report: ComparisonReport) -> str:
+    return report.model_dump_json(indent=1) + "\n"
