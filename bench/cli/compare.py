@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 
 from bench.analysis import regression
 from bench.compare.engine import build_report
@@ -131,7 +130,7 @@ def emit(
     elif markdown:
         typer.echo(to_markdown(report, title=title), nl=False)
     else:
-        print_report(report, Console())
+        print_report(report)
 
 
 def compare(

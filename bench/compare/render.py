@@ -8,8 +8,10 @@ readable.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -17,6 +19,10 @@ from rich.text import Text
 
 from bench.compare.engine import NO_MATCH
 from bench.compare.report import ComparisonReport, ComparisonRow
+from bench.metrics import Direction, spec
+
+PIPED_WIDTH = 160
+WIDE_ENOUGH_FOR_NOTES = 120
 
 VERDICT_TEXT = {
     "regression": "REGRESSION",
@@ -107,7 +113,21 @@ def _baseline_labels(report: ComparisonReport) -> list[str]:
 # --- terminal ---------------------------------------------------------------------------------------
 
 
-def rich_report(report: ComparisonReport) -> Group:
+def _sections(rows: list[ComparisonRow]) -> dict[str, list[ComparisonRow]]:
+    """Rows per (group, model, provider, metric): the point column then needs only the sweep shape,
+    and a section's table fits an 80-column terminal."""
+    sections: dict[str, list[ComparisonRow]] = defaultdict(list)
+    for row in rows:
+        metric = spec(row.metric)
+        direction = "higher" if metric.direction is Direction.HIGHER_IS_BETTER else "lower"
+        unit = f"{metric.unit}, " if metric.unit else ""
+        title = f"{row.model} · {row.provider} · {row.metric} ({unit}{direction} is better)"
+        sections[f"{row.group} · {title}" if row.group else title].append(row)
+    return dict(sections)
+
+
+def rich_report(report: ComparisonReport, *, width: int = PIPED_WIDTH) -> Group:
+    """The report for a terminal ``width`` columns wide: the per-row notes only where they fit."""
     parts: list = []
     style = "bold red" if report.has_regression else "bold green"
     parts.append(Text(headline(report), style=style))
@@ -117,36 +137,43 @@ def rich_report(report: ComparisonReport) -> Group:
         parts.append(Text(f"baseline: {label}", style="bold yellow" if label.startswith("derived") else ""))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="yellow"))
-    rows = _comparable(report)
-    if rows:
-        table = Table(show_lines=False, header_style="bold")
-        grouped = any(r.group for r in rows)
-        if grouped:
-            table.add_column("group")
+    with_notes = width >= WIDE_ENOUGH_FOR_NOTES
+    for title, section in _sections(_comparable(report)).items():
+        table = Table(
+            title=title,
+            title_justify="left",
+            title_style="bold",
+            header_style="bold",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+        )
         for column, justify in (
             ("point", "left"),
-            ("metric", "left"),
             ("baseline", "right"),
             ("candidate", "right"),
             ("change", "right"),
             ("CI", "right"),
             ("verdict", "left"),
-            ("note", "left"),
         ):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
-        for row in rows:
+            table.add_column(
+                column,
+                justify=justify,  # type: ignore[arg-type]
+                no_wrap=column != "baseline",
+                min_width=len(column),
+            )
+        if with_notes:  # too wide for a narrow terminal; --markdown and --json always carry them
+            table.add_column("note", overflow="fold")
+        for row in section:
             verdict = VERDICT_TEXT[row.verdict] + (" (excluded)" if row.excluded else "")
             cells: list[str | Text] = [
-                _point(row),
-                row.metric,
+                f"p{row.prompt_tokens} b{row.batch_size} o{row.output_tokens}",
                 _baseline_cell(row),
                 _num(row.candidate_value),
                 _pct(row.change_pct),
                 _ci(row),
                 Text(verdict, style="dim" if row.excluded else VERDICT_STYLE[row.verdict]),
-                row.reason,
             ]
-            table.add_row(*([row.group or ""] if grouped else []), *cells)
+            table.add_row(*cells, *([row.reason] if with_notes else []))
         parts.append(table)
     not_comparable = _not_comparable(report)
     if not_comparable:
@@ -161,7 +188,16 @@ def rich_report(report: ComparisonReport) -> Group:
 
 
 def print_report(report: ComparisonReport, console: Console | None = None) -> None:
-    (console or Console()).print(rich_report(report))
+    console = console or report_console()
+    console.print(rich_report(report, width=console.width))
+
+
+def report_console() -> Console:
+    """The terminal's width on a terminal; wide when piped (CI logs do not wrap, tables should not)."""
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=PIPED_WIDTH)
+    return console
 
 
 # --- Markdown (pull-request comment) ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -128,3 +129,29 @@ def test_export_pytest_benchmark(runs):
         exported["benchmarks"][0]["name"].startswith("e2e_latency[")
         and exported["commit_info"]["id"] == "base"
     )
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_terminal_table_fits_the_terminal_and_names_each_section(runs, columns):
+    result = CliRunner().invoke(
+        app, ["compare", str(runs["slow"]), str(runs["base"])], env={"COLUMNS": str(columns)}
+    )
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    # One table per model, provider and metric, titled with its unit and direction; rows are sweep shapes.
+    words = " ".join(result.output.split())  # titles may wrap on a narrow terminal
+    assert "twin:mistral-nemo-12b:tiny · cpu · decode_tokens_per_s (tokens/s, higher is better)" in words
+    assert any(line.lstrip().startswith("p") and "REGRESSION" in line for line in lines)
+    # The per-row reason needs room: shown on a wide terminal, left to --markdown/--json on a narrow one.
+    assert ("beyond" in result.output) is (columns == 200)
+
+
+def test_piped_output_is_not_squeezed_to_80_columns(monkeypatch):
+    from bench.compare import render
+
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # not a terminal, as in a CI log
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert render.report_console().width == render.PIPED_WIDTH
+    monkeypatch.setenv("COLUMNS", "100")  # an explicit width wins
+    assert render.report_console().width == 100
