@@ -123,9 +123,9 @@ def baseline_check_line(document: ResultDocument) -> str | None:
     report = build_report([document], load_references(folders), rule=Rule())
     compared = [row for row in report.rows if row.verdict != "not_comparable"]
     if not compared:
-        reason = next((row.reason for row in report.rows if row.reason), None) or "; ".join(
-            report.mismatches[:1]
-        )
+        # Every baseline mismatched for the same reason (e.g. "no GPU in candidate run") -> say it once.
+        causes = {line.split("; ")[0] for line in report.mismatches}
+        reason = causes.pop() if len(causes) == 1 else "; ".join(report.mismatches[:1])
         return f"not comparable with any of {len(report.baseline)} baselines: {reason}"
     labels = ", ".join(dict.fromkeys(row.baseline_label for row in compared))
     return f"vs {labels}: {headline(report)} (run `bench compare` for the table)"

@@ -71,6 +71,7 @@ def test_table_output_names_the_result_and_marks_twins(tmp_path):
     # The shipped derived Ampere/Ada baselines are consulted and say honestly why they do not apply.
     assert "baselines: not comparable with any of" in done.stdout
     assert "no GPU in candidate run (provider cpu)" in done.stdout
+    assert "did not match either" not in done.stdout  # one shared cause is said once
     (result,) = tmp_path.glob("smoke-*.json")
     document = load_result(result)
     assert document.scenario.overrides == {"models": ["twin:nemotron-mini-4b:tiny"], "repetitions": 2}
