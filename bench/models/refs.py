@@ -78,6 +78,18 @@ def is_twin_ref(ref: str) -> bool:
     return ref.startswith(TWIN_PREFIX)
 
 
+def _existing_folder(ref: str) -> Path:
+    """``ref`` as a model folder path; it is the last thing a reference can be, so name all three."""
+    folder = Path(ref).expanduser()
+    if not folder.exists():
+        raise BenchError(
+            f"{ref!r} is neither a registry name, a twin nor an existing folder",
+            field="model",
+            hint=f"registry names: {', '.join(REAL_MODELS)}; twins: {TWIN_GRAMMAR}",
+        )
+    return folder
+
+
 def parse_twin_ref(ref: str, *, provider: str = "cpu") -> TwinSpec:
     parts = ref[len(TWIN_PREFIX) :].split(":", 2)
     if len(parts) < 2 or not all(parts[:2]):
@@ -286,13 +298,7 @@ def resolve_model(
             ref, "real", model.name, inspected, family=model.family
         )
         return _resolved(identity, inspected, provider)
-    folder = Path(ref).expanduser()
-    if not folder.exists():
-        raise BenchError(
-            f"{ref!r} is neither a registry name, a twin nor an existing folder",
-            field="model",
-            hint=f"registry names: {', '.join(REAL_MODELS)}; twins: {TWIN_GRAMMAR}",
-        )
+    folder = _existing_folder(ref)
     inspected = inspect_model(folder)
     identity = _twin_identity(ref, inspected) or _identity(ref, "path", inspected.path.name, inspected)
     return _resolved(identity, inspected, provider)
@@ -359,13 +365,7 @@ def describe_model(ref: str, provider: str = "cpu") -> ModelDescription:
             architecture=architecture,
             path=folder,
         )
-    folder = Path(ref).expanduser()
-    if not folder.exists():
-        raise BenchError(
-            f"{ref!r} is neither a registry name, a twin nor an existing folder",
-            field="model",
-            hint=f"registry names: {', '.join(REAL_MODELS)}; twins: {TWIN_GRAMMAR}",
-        )
+    folder = _existing_folder(ref)
     from bench.models.inspect import architecture_facts, load_graph, twin_metadata
 
     config = read_genai_config(folder)
