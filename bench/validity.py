@@ -117,8 +117,8 @@ def _telemetry_flags(telemetry: PointTelemetry) -> list[Reason]:
         flags.append(
             Reason(
                 CONCURRENT_GPU_PROCESS,
-                f"another process used the GPU during the point ({who}); device-wide VRAM figures are "
-                "invalidated",
+                f"another GPU process appeared, left or changed its memory since before model load ({who}); "
+                "a device-wide VRAM delta, where one was the source, is invalidated",
             )
         )
     return flags

@@ -13,9 +13,11 @@ at the first software adapter; a LUID picks one explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +48,16 @@ class DxgiError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@contextlib.contextmanager
+def _as_dxgi_error(what: str) -> Iterator[None]:
+    """ctypes failures (a missing export, a bad vtable call) as ``DxgiError``: this code is untested on
+    real hardware, and a mistake in it must read "unavailable", not end a run."""
+    try:
+        yield
+    except (OSError, AttributeError, ValueError, TypeError, ctypes.ArgumentError) as exc:
+        raise DxgiError(f"{what} failed: {type(exc).__name__}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -98,14 +110,16 @@ def open_video_memory_reader(*, device_index: int = 0, luid: str | None = None) 
     """The reader for the adapter DirectML would pick; raises ``DxgiError`` (always, off Windows)."""
     if sys.platform != "win32":
         raise DxgiError("DXGI exists on Windows only")
-    return _ComReader.open(device_index=device_index, luid=luid)  # pragma: no cover - Windows only
+    with _as_dxgi_error("opening the DXGI adapter"):  # pragma: no cover - Windows only
+        return _ComReader.open(device_index=device_index, luid=luid)
 
 
 def list_adapters() -> list[AdapterInfo]:
     """Hardware adapters in DirectML's order (for ``bench env``); raises ``DxgiError`` off Windows."""
     if sys.platform != "win32":
         raise DxgiError("DXGI exists on Windows only")
-    adapters = _enumerate()  # pragma: no cover - Windows only
+    with _as_dxgi_error("enumerating DXGI adapters"):  # pragma: no cover - Windows only
+        adapters = _enumerate()
     try:  # pragma: no cover - Windows only
         return [info for _, info in adapters]
     finally:  # pragma: no cover - Windows only
@@ -298,7 +312,11 @@ class _ComReader:  # pragma: no cover - Windows only
         return self._adapter
 
     def query(self) -> tuple[VideoMemoryInfo, VideoMemoryInfo]:
-        return self._read(_DXGI_MEMORY_SEGMENT_GROUP_LOCAL), self._read(_DXGI_MEMORY_SEGMENT_GROUP_NON_LOCAL)
+        with _as_dxgi_error("QueryVideoMemoryInfo"):
+            return (
+                self._read(_DXGI_MEMORY_SEGMENT_GROUP_LOCAL),
+                self._read(_DXGI_MEMORY_SEGMENT_GROUP_NON_LOCAL),
+            )
 
     def _read(self, group: int) -> VideoMemoryInfo:
         info = _QueryVideoMemoryInfo()

@@ -109,7 +109,7 @@ def read_device(
         # Driver model exists on Windows only; persistence mode on Linux only: elsewhere "does not apply".
         driver_model=fields.read(
             "driver_model",
-            "nvmlDeviceGetDriverModel",
+            ("nvmlDeviceGetDriverModel", "nvmlDeviceGetDriverModel_v1"),  # the first needs the driver's _v2
             handle,
             applies=windows,
             convert=lambda models: _driver_model_name(nvml, models[0]),
@@ -212,6 +212,7 @@ def read_inventory(nvml: Nvml, *, platform: str | None = None) -> GpuInventory:
     return GpuInventory(
         available=bool(devices),
         reason="; ".join(problems) if problems else None,
+        device_count=count,
         library=library,
         driver_version=driver,
         cuda_driver_version=cuda,
@@ -229,10 +230,19 @@ def unavailable_inventory(reason: str) -> GpuInventory:
 
 
 def map_cuda_device(
-    device_id: int, devices: Sequence[GpuDevice], env: Mapping[str, str] | None = None
+    device_id: int,
+    devices: Sequence[GpuDevice],
+    env: Mapping[str, str] | None = None,
+    *,
+    device_count: int | None = None,
 ) -> DeviceMapping:
-    """The NVML device behind CUDA ``device_id``, honouring CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER."""
+    """The NVML device behind CUDA ``device_id``, honouring CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER.
+
+    ``devices`` may lack a GPU whose metadata could not be read, so devices are found by their NVML
+    index, and ``device_count`` (what NVML counted) decides whether there is only one GPU.
+    """
     env = os.environ if env is None else env
+    count = max(device_count or 0, len(devices))
     requested = f"cuda device_id {device_id}"
 
     def missing(reason: str) -> DeviceMapping:
@@ -263,14 +273,16 @@ def map_cuda_device(
             )
         return _mapped("cuda", requested, matches[0], method="uuid from CUDA_VISIBLE_DEVICES")
     index = int(entry) if entry is not None else device_id
-    if not 0 <= index < len(devices):
-        return missing(f"device index {index} out of range: NVML sees {len(devices)} GPU(s)")
-    device = devices[index]
-    if len(devices) == 1:
+    if not 0 <= index < count:
+        return missing(f"device index {index} out of range: NVML sees {count} GPU(s)")
+    device = next((d for d in devices if d.index == index), None)
+    if device is None:
+        return missing(f"NVML device {index} could not be read (see the GPU inventory)")
+    if count == 1:
         return _mapped("cuda", requested, device, method="index (only one GPU)")
     if ordered_by_bus:
         return _mapped("cuda", requested, device, method="index (CUDA_DEVICE_ORDER=PCI_BUS_ID)")
-    same_model = len({d.name for d in devices}) == 1
+    same_model = len({d.name for d in devices}) == 1 and len(devices) == count
     ambiguous = (
         "CUDA_DEVICE_ORDER is not PCI_BUS_ID: CUDA numbers GPUs fastest first, NVML by PCI bus, so CUDA "
         f"device {index} may be another NVML device; set CUDA_DEVICE_ORDER=PCI_BUS_ID"

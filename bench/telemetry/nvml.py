@@ -43,6 +43,10 @@ class NvmlError(Exception):
         self.code = code
 
 
+class _Never(Exception):
+    """Stands in for an exception type a binding does not define: never raised."""
+
+
 def import_pynvml() -> ModuleType:
     """The real pynvml module, or ``NvmlError`` saying how to get it."""
     try:
@@ -86,32 +90,48 @@ class Nvml:
             text = f"NVML error {code}: {exc}" if code is not None else f"NVML error: {exc}"
         return text
 
-    def function(self, *names: str) -> Callable[..., Any] | None:
-        """The first of ``names`` this binding has (newer bindings rename calls; older ones lack some)."""
-        for name in names:
-            fn = getattr(self.module, name, None)
-            if fn is not None:
-                return fn
-        return None
-
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.bind(name, *args, **kwargs)()
 
     def bind(self, name: str | tuple[str, ...], *args: Any, **kwargs: Any) -> Callable[[], Any]:
-        """A zero-argument reader for the sampler's hot path: the lookup happens once, here."""
+        """A zero-argument reader for the sampler's hot path: the lookup happens once, here.
+
+        ``name`` may list alternatives, newest first. The binding may have a name whose driver entry
+        point an older driver lacks (nvidia-ml-py 13 has ``...ClocksEventReasons``, a driver before R535
+        only ``...ClocksThrottleReasons``), so a "function not found" moves the reader on to the next
+        name for good instead of ending it.
+        """
         names = (name,) if isinstance(name, str) else name
-        fn = self.function(*names)
-        if fn is None:
+        candidates = [fn for fn in (getattr(self.module, n, None) for n in names) if fn is not None]
+        if not candidates:
             raise NvmlError(f"{names[0]} is not in this nvidia-ml-py version (upgrade nvidia-ml-py)")
-        error_type, reason = self.error_type, self.reason
+        error_type, reason, missing = self.error_type, self.reason, self._function_not_found
+        # pynvml raises this plain Exception (not an NVMLError) when the driver lacks the versioned
+        # entry point a call is pinned to (e.g. the _v3 process lists on an old driver).
+        mismatch_type = getattr(self.module, "NVMLLibraryMismatchError", None) or _Never
 
         def read() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except error_type as exc:
-                raise NvmlError(reason(exc), getattr(exc, "value", None)) from None
+            while True:
+                fn = candidates[0]
+                try:
+                    return fn(*args, **kwargs)
+                except mismatch_type as exc:
+                    if len(candidates) > 1:
+                        candidates.pop(0)
+                        continue
+                    raise NvmlError(f"not in this driver's NVML (driver too old): {exc}") from None
+                except error_type as exc:
+                    code = getattr(exc, "value", None)
+                    if code == missing and len(candidates) > 1:
+                        candidates.pop(0)
+                        continue
+                    raise NvmlError(reason(exc), code) from None
 
         return read
+
+    @property
+    def _function_not_found(self) -> Any:
+        return getattr(self.module, "NVML_ERROR_FUNCTION_NOT_FOUND", None)
 
     def constant(self, name: str) -> Any:
         """A module constant, or None when this binding predates it (e.g. newer architectures)."""

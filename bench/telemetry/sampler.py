@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 DEFAULT_INTERVAL_S = 0.010
+JOIN_TIMEOUT_S = 5.0
 
 
 class Sampler:
@@ -56,7 +57,10 @@ class Sampler:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            # A hung NVML call (a GPU falling off the bus) must not hang the run: give up on the thread.
+            self._thread.join(timeout=JOIN_TIMEOUT_S)
+            if self._thread.is_alive() and self.error is None:
+                self.error = TimeoutError(f"a reading did not return within {JOIN_TIMEOUT_S:.0f} s")
             self._thread = None
 
     def _run(self) -> None:

@@ -70,6 +70,7 @@ T = TypeVar("T")
 SLOW_EVERY = 10  # temperature, memory clock, PCIe link, the other process list: every 10th tick (100 ms)
 DISABLED = "telemetry disabled (--no-telemetry)"
 GPU_PROVIDERS = ("cuda", "dml")
+MAX_PIDS_SHOWN = 5  # pids named in an "unverified" VRAM method
 
 
 class _Part(Protocol):
@@ -207,7 +208,7 @@ class CollectingTelemetry:
             return
         devices = self._inventory.devices
         if self.provider == "cuda":
-            self.mapping = map_cuda_device(self.device_id, devices)
+            self.mapping = map_cuda_device(self.device_id, devices, device_count=self._inventory.device_count)
         else:
             adapter = self._dxgi.adapter if self._dxgi is not None else None
             self.mapping = map_dml_adapter(self.device_id, devices, adapter, dxgi_reason=self._dxgi_reason)
@@ -296,6 +297,7 @@ class CollectingTelemetry:
             device_used=memory.device_span(),
             process_used=process,
             concurrent_processes=memory.concurrent(),
+            unreported_processes=sorted(memory.unreported - self._self_pids),
             sm_clock_mhz=series["sm_clock_mhz"],
             memory_clock_mhz=series["memory_clock_mhz"],
             temperature_c=series["temperature_c"],
@@ -367,6 +369,13 @@ class CollectingTelemetry:
             )
             return missing, missing, missing
         method = f"nvml-device-delta ({span.method}; {reason})"
+        if gpu is not None and gpu.unreported_processes:
+            # WDDM lists other processes without their memory: a change in theirs cannot be detected.
+            shown = ", ".join(str(pid) for pid in gpu.unreported_processes[:MAX_PIDS_SHOWN])
+            method = (
+                f"nvml-device-delta-unverified ({span.method}; {reason}; {len(gpu.unreported_processes)} "
+                f"other GPU process(es), pid {shown}, whose memory the driver does not report)"
+            )
         base = baseline_device_mib
         return (
             Figure.of(start - base, "MiB", method, "device"),

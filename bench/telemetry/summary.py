@@ -283,8 +283,17 @@ def _spill(context: SessionContext, reps: Sequence[RepetitionTelemetry]) -> tupl
 
 
 def _pcie_notes(device: GpuDevice | None, generation: Series, width: Series) -> list[str]:
-    if device is None or generation.min is None or width.min is None:
+    # The link trains down when idle, and a phase's first and last readings are taken at its idle edges:
+    # judge the best link seen under load, not the worst.
+    if device is None or generation.max is None or width.max is None:
         return []
+    max_gen, max_width = device.pcie_max_generation, device.pcie_max_width
+    if (max_gen and generation.max < max_gen) or (max_width and width.max < max_width):
+        return [
+            f"PCIe link ran at gen{generation.max:.0f} x{width.max:.0f} at best while generating, below the "
+            f"maximum gen{max_gen} x{max_width}"
+        ]
+    return []
     max_gen, max_width = device.pcie_max_generation, device.pcie_max_width
     if (max_gen and generation.min < max_gen) or (max_width and width.min < max_width):
         return [

@@ -186,6 +186,9 @@ class GpuInventory(BaseModel):
     library: str | None = Field(default=None, description="e.g. 'nvml 12.550.54.15, nvidia-ml-py 13.615.71'")
     driver_version: str | None = None
     cuda_driver_version: str | None = None
+    device_count: int | None = Field(
+        default=None, description="GPUs NVML counted, including any whose metadata could not be read"
+    )
     devices: list[GpuDevice] = Field(default_factory=list)
 
 
@@ -214,6 +217,10 @@ class GpuPhase(BaseModel):
     process_used: MemorySpan
     concurrent_processes: list[str] = Field(
         default_factory=list, description="other processes that appeared, left or changed GPU memory"
+    )
+    unreported_processes: list[int] = Field(
+        default_factory=list,
+        description="other pids listed without a memory figure (WDDM): their changes cannot be seen",
     )
     sm_clock_mhz: Series
     memory_clock_mhz: Series

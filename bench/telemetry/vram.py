@@ -21,9 +21,10 @@ from bench.telemetry.readings import Reading, Span
 from bench.telemetry.types import MIB, DxgiPhase, Figure, MemorySpan
 
 ProcessKind = Literal["compute", "graphics"]
-PROCESS_LISTS: dict[ProcessKind, str] = {
-    "compute": "nvmlDeviceGetComputeRunningProcesses",
-    "graphics": "nvmlDeviceGetGraphicsRunningProcesses",
+# Newest first: the unversioned calls are pinned to the driver's _v3 (R510+), _v2 serves older drivers.
+PROCESS_LISTS: dict[ProcessKind, tuple[str, ...]] = {
+    "compute": ("nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetComputeRunningProcesses_v2"),
+    "graphics": ("nvmlDeviceGetGraphicsRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses_v2"),
 }
 # What each list holds of ours: CUDA contexts are compute processes; DirectML (D3D12) ones graphics.
 PRIMARY_LIST: dict[str, ProcessKind] = {"cuda": "compute", "dml": "graphics"}
@@ -94,6 +95,7 @@ class NvmlMemory:
         self.appeared: set[int] = set()  # other pids seen that were not in the first snapshot
         self.changes: dict[int, str] = {}
         self.last_used: dict[int, int] = {}  # pid -> latest usedGpuMemory, for every pid listed
+        self.unreported: set[int] = set()  # other pids listed without a memory figure (WDDM)
 
     def poll(self, slow: bool) -> None:
         info = self._device_info()
@@ -111,11 +113,15 @@ class NvmlMemory:
         own_used = None
         for pid, used in raw:
             if pid in self.self_pids:
+                if not own:  # the secondary list may show our context without a figure; the primary decides
+                    continue
                 self.own_seen = True
                 if used is None:
                     self.own_unreported = True
                 elif own_used is None or used > own_used:
                     own_used = used
+            elif used is None:
+                self.unreported.add(int(pid))
         if own:
             # Not listed yet means no context yet: 0 bytes, not "unknown" (baseline before load).
             self.process.add(int(own_used) if own_used is not None else 0)

@@ -29,3 +29,16 @@ def test_adapter_luid_uses_onnxruntime_genai_format():
     adapter = rtx_4090_adapter(luid_high=1, luid_low=70000)
     assert adapter.luid == "1:70000"
     assert adapter.label == "NVIDIA GeForce RTX 4090 (LUID 1:70000)"
+
+
+@pytest.mark.parametrize(
+    "error", [OSError("exception: access violation reading 0x0"), AttributeError("no export")]
+)
+def test_a_ctypes_failure_in_the_dxgi_code_is_a_reason_not_a_crash(error):
+    from bench.telemetry.dxgi import DxgiError, _as_dxgi_error
+
+    with (
+        pytest.raises(DxgiError, match="QueryVideoMemoryInfo failed"),
+        _as_dxgi_error("QueryVideoMemoryInfo"),
+    ):
+        raise error

@@ -59,6 +59,7 @@ def test_no_gpu_says_why(app, monkeypatch):
         "library": as_json["gpus"]["library"],
         "driver_version": None,
         "cuda_driver_version": None,
+        "device_count": None,
         "devices": [],
     }
 

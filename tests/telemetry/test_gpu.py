@@ -140,3 +140,13 @@ def test_dml_without_dxgi_guesses_only_with_a_single_gpu():
     assert one.nvml_index == 0 and "DirectML may use another adapter" in one.ambiguous
     two = map_dml_adapter(0, nvml_devices(FakeGpu(), FakeGpu()), None, dxgi_reason="x")
     assert two.nvml_index is None and "cannot tell" in two.unavailable
+
+
+def test_a_gpu_that_could_not_be_read_does_not_shift_the_cuda_mapping():
+    # NVML counted two GPUs; GPU 0 failed to read (GPU is lost), so the inventory holds GPU 1 only.
+    only_gpu_1 = [GpuDevice(index=1, name="RTX 4090", uuid="GPU-111-abc")]
+    lost = map_cuda_device(0, only_gpu_1, env={}, device_count=2)
+    assert lost.nvml_index is None and "NVML device 0 could not be read" in (lost.unavailable or "")
+    second = map_cuda_device(1, only_gpu_1, env={"CUDA_DEVICE_ORDER": "PCI_BUS_ID"}, device_count=2)
+    assert second.nvml_index == 1 and second.method == "index (CUDA_DEVICE_ORDER=PCI_BUS_ID)"
+    assert map_cuda_device(1, only_gpu_1, env={}, device_count=2).method != "index (only one GPU)"

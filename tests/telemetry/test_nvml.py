@@ -53,3 +53,46 @@ def test_close_shuts_down_once_and_survives_a_lost_gpu():
 def test_text_decodes_struct_bytes():
     assert text(b"00000000:01:00.0\x00") == "00000000:01:00.0"
     assert text("GPU-1") == "GPU-1"
+
+
+def _binding(**functions):
+    """A pynvml-like module with the real error classes and the given functions only."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        NVMLError=pynvml.NVMLError,
+        NVMLLibraryMismatchError=pynvml.NVMLLibraryMismatchError,
+        NVML_ERROR_FUNCTION_NOT_FOUND=pynvml.NVML_ERROR_FUNCTION_NOT_FOUND,
+        **functions,
+    )
+
+
+def test_a_call_the_old_driver_lacks_moves_on_to_the_older_name_for_good():
+    calls = []
+
+    def new_name():  # nvidia-ml-py 13 has it; a driver before R535 does not
+        calls.append("new")
+        raise pynvml.NVMLError(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+
+    def old_name():
+        calls.append("old")
+        return 0x40
+
+    read = Nvml(_binding(new=new_name, old=old_name)).bind(("new", "old"))
+    assert read() == 0x40 and read() == 0x40
+    assert calls == ["new", "old", "old"]  # the missing entry point is tried once, not on every tick
+
+
+def test_pynvml_version_mismatch_is_a_reason_not_a_crash():
+    def v3_only():  # what @throwOnVersionMismatch raises: a plain Exception, not an NVMLError
+        raise pynvml.NVMLLibraryMismatchError(
+            "Unversioned function called and the pyNVML version does not match"
+        )
+
+    def v2():
+        return ["process"]
+
+    nvml = Nvml(_binding(lists=v3_only, lists_v2=v2))
+    assert nvml.bind(("lists", "lists_v2"))() == ["process"]
+    with pytest.raises(NvmlError, match="driver too old"):
+        nvml.bind("lists")()

@@ -331,7 +331,17 @@ def test_pcie_below_its_maximum_under_load_is_noted(fake_nvml, gpu, shape, model
     with telemetry.track_phase("generation", point=shape) as probe:
         pass
     point = summarize(telemetry, shape, model, [], [probe.sample])
-    assert point.notes == ["PCIe link ran at gen3 x8 while generating, below the maximum gen4 x16"]
+    assert point.notes == ["PCIe link ran at gen3 x8 at best while generating, below the maximum gen4 x16"]
+
+
+def test_pcie_trained_down_at_the_idle_edge_of_a_phase_is_not_noted(fake_nvml, gpu, shape, model):
+    gpu.pcie_generation, gpu.pcie_width = 1, 16  # idle: the link has trained down
+    telemetry = cuda(fake_nvml)
+    load(telemetry, gpu, weights=GIB)
+    with telemetry.track_phase("generation", point=shape) as probe:
+        gpu.pcie_generation = 4  # under load it runs at its maximum
+    point = summarize(telemetry, shape, model, [], [probe.sample])
+    assert not any("PCIe" in note for note in point.notes)
 
 
 def test_a_phase_that_raises_still_records_its_sample(fake_nvml, gpu, shape):
@@ -366,3 +376,29 @@ def test_results_keep_aggregates_not_every_sample(fake_nvml, gpu, shape):
     rep = probe.sample
     assert rep.samples >= 50
     assert len(rep.model_dump_json()) < 4000  # the same size after 50 readings as after 5
+
+
+def test_wddm_device_delta_with_other_processes_of_unknown_memory_says_it_is_unverified(shape, model):
+    # dwm.exe and browsers are always listed under WDDM, without a memory figure: a change in theirs is
+    # invisible, so the device-wide delta keeps its value but says it cannot be verified.
+    gpu = FakeGpu(
+        driver_model=pynvml.NVML_DRIVER_WDDM, persistence_mode=None, graphics_processes=[(555, None)]
+    )
+    telemetry = create_telemetry(provider="cuda", nvml=FakeNvml([gpu]), interval_s=0.001, platform="win32")
+    session = load(telemetry, gpu, weights=6 * GIB, wddm=True)
+    assert session.gpu.unreported_processes == [555]
+    assert session.vram_weights_mib.value == 6144
+    assert session.vram_weights_mib.method.startswith("nvml-device-delta-unverified")
+    s = setup(telemetry, gpu, shape, kv=256 * MIB, wddm=True)
+    assert s.vram_end_mib.value == 6144 + 256
+    assert (
+        "1 other GPU process(es), pid 555, whose memory the driver does not report" in s.vram_end_mib.method
+    )
+
+
+def test_our_pid_without_a_figure_in_the_secondary_list_keeps_the_per_process_figure(fake_nvml, gpu, shape):
+    telemetry = cuda(fake_nvml)
+    gpu.graphics_processes = [(PID, None)]  # listed in the graphics list too, without memory
+    session = load(telemetry, gpu, weights=2 * GIB)
+    assert session.gpu.process_used.ok and session.vram_weights_mib.scope == "process"
+    assert session.gpu.unreported_processes == []  # our own pid is not "another process"
