@@ -488,8 +488,9 @@ def decide_batch(
     """The rule over arrays: each row along the last axis is one verdict of K comparisons.
 
     ``worse`` is the change in the worse direction as a fraction (+0.1 = 10 % worse). Returns the
-    verdict codes (``CODE_*``) and the adjusted p-values. A comparison whose test cannot reach the
-    threshold a lone change needs (``alpha / K``) is not comparable: it could never be called.
+    verdict codes (``CODE_*``) and the adjusted p-values. A comparison that was not significant and whose
+    test cannot reach the threshold a lone change needs (``alpha / K``) is not comparable: "no change"
+    would claim more than its samples can say.
     """
     p = np.asarray(p_values, dtype=float)
     k = p.shape[-1]
@@ -501,7 +502,10 @@ def decide_batch(
     codes[significant & (worse_arr >= effect)] = CODE_REGRESSION
     codes[significant & (worse_arr <= -effect)] = CODE_IMPROVEMENT
     if k:
-        codes[np.broadcast_to(np.asarray(min_p) > alpha / k, p.shape)] = CODE_NOT_COMPARABLE
+        # Only a comparison that was not called can blame its sample count: under BH, or with unequal
+        # sample counts under Holm, one whose smallest p misses alpha / K can still pass its correction.
+        unreachable = np.broadcast_to(np.asarray(min_p) > alpha / k, p.shape)
+        codes[unreachable & ~significant] = CODE_NOT_COMPARABLE
     return codes, adjusted
 
 

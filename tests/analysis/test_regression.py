@@ -225,10 +225,28 @@ def test_decide_batch_decides_each_row_as_its_own_verdict():
         np.testing.assert_array_equal(codes[row], row_codes)
         np.testing.assert_allclose(adjusted[row], row_adjusted)
     assert ((codes == CODE_REGRESSION) == (worse >= 0.05)).all()
+    # Samples too few for any p below 0.01 (the floor): nothing significant, and "no change" would
+    # claim more than they can say.
     floor, _ = decide_batch(
-        p_values=p, min_p=0.01, worse=worse, min_effect=0.05, alpha=0.01, correction="holm"
+        p_values=np.full((4, 6), 0.01),
+        min_p=0.01,
+        worse=worse,
+        min_effect=0.05,
+        alpha=0.01,
+        correction="holm",
     )
     assert (floor == CODE_NOT_COMPARABLE).all()
+
+
+def test_a_change_that_passes_its_correction_is_called_even_below_the_lone_change_floor():
+    # 40 comparisons of 7 vs 7, each completely separated and 50 % slower: the smallest p, 2/C(14,7)
+    # = 5.8e-4, misses the 0.01/40 a lone change needs, but under BH every one passes (adjusted 5.8e-4).
+    base = [10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.6]
+    separated = compare_samples(baseline=base, candidate=[v * 1.5 for v in base], metric="tpot_ms")
+    decisions = decide([separated] * 40, Rule(correction="bh"))
+    assert {d.verdict for d in decisions} == {Verdict.REGRESSION}
+    # Under Holm they do not pass, and then the sample count is the honest reason.
+    assert {d.verdict for d in decide([separated] * 40, Rule())} == {Verdict.NOT_COMPARABLE}
 
 
 # ----------------------------------------------------------------------------- derived baselines
