@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -72,12 +73,12 @@ class RichReporter:
 
     def sweep_started(self, *, total: int, notes: Sequence[str]) -> None:
         for note in notes:
-            self.console.print(f"[yellow]note:[/] {note}")
+            self.console.print(f"[yellow]note:[/] {escape(note)}")
         self.progress.start()
         self.task = self.progress.add_task("starting", total=total)
 
     def note(self, text: str) -> None:
-        self.console.print(f"[dim]{text}[/]")
+        self.console.print(f"[dim]{escape(text)}[/]")
 
     def point_started(self, *, index: int, total: int, point: SweepPoint) -> None:
         if self.task is not None:
@@ -89,7 +90,7 @@ class RichReporter:
         if result.status != "valid":
             style = STATUS_STYLE[result.status]
             self.progress.console.print(
-                f"[{style}]{result.status}[/] {result.id}: {'; '.join(result.reasons)}"
+                f"[{style}]{result.status}[/] {escape(result.id)}: {escape('; '.join(result.reasons))}"
             )
 
     def sweep_finished(self, *, document: ResultDocument, path: Path) -> None:
@@ -105,7 +106,7 @@ def _session_table(document: ResultDocument, session_id: str) -> Table:
     session = document.session(session_id)
     label = session.model.label + (" — TWIN, random weights" if session.model.is_twin else "")
     table = Table(
-        title=f"[bold]{label}[/] · {session.provider}",
+        title=f"[bold]{escape(label)}[/] · {escape(session.provider)}",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         collapse_padding=True,

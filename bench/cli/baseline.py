@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.cli.common import JsonOption, scenario_dirs
@@ -73,12 +74,12 @@ def record(
         return
     console = Console()
     console.print(
-        f"baseline [bold]{name}[/]: {len(baseline.points)} point(s) from {len(documents)} run(s), "
-        f"{baseline.label}"
+        f"baseline [bold]{escape(name)}[/]: {len(baseline.points)} point(s) from {len(documents)} run(s), "
+        f"{escape(baseline.label)}"
     )
     for line in baseline.excluded:
-        console.print(f"[yellow]excluded:[/] {line}")
-    console.print(f"wrote {path}")
+        console.print(f"[yellow]excluded:[/] {escape(line)}")
+    console.print(f"wrote {escape(str(path))}")
 
 
 def _known_baselines(folders: list[Path]) -> list[tuple[Path, BaselineDocument]]:
@@ -153,20 +154,22 @@ def show(
         typer.echo(document.model_dump_json(indent=1))
         return
     console = Console()
-    console.print(f"[bold]{document.name}[/] ({path})")
-    console.print(f"{document.label}")
+    console.print(f"[bold]{escape(document.name)}[/] ({escape(str(path))})")
+    console.print(escape(document.label))
     if document.description:
-        console.print(document.description)
+        console.print(escape(document.description))
     if document.derivation:
         console.print("[bold]calibration[/]")
         for line in document.derivation.calibration:
-            console.print(f"  {line}")
+            console.print(f"  {escape(line)}")
         console.print("[bold]published figures[/]")
         for figure in document.derivation.figures:
-            console.print(f"  {figure.what}, {figure.gpu}: {figure.value:g} {figure.unit} ({figure.source})")
+            console.print(
+                escape(f"  {figure.what}, {figure.gpu}: {figure.value:g} {figure.unit} ({figure.source})")
+            )
         console.print("[bold]assumptions[/]")
         for line in document.derivation.assumptions:
-            console.print(f"  {line}")
+            console.print(f"  {escape(line)}")
         console.print(f"[bold]tolerance[/] (× expected): {document.derivation.tolerance}")
     for source in document.sources:
         console.print(
@@ -175,7 +178,7 @@ def show(
             f"onnxruntime-genai {source.onnxruntime_genai or '–'}"
         )
     for note in document.notes + document.excluded:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
     table = Table(header_style="bold")
     table.add_column("point")
     metrics = sorted({m for p in document.points.values() for m in (*p.measured, *p.expected)})
@@ -192,7 +195,7 @@ def show(
                 cells.append(f"{samples[len(samples) // 2]:.4g} (n={len(samples)})")
             else:
                 cells.append("–")
-        table.add_row(point.id + ("" if point.status == "valid" else f" ({point.status})"), *cells)
+        table.add_row(escape(point.id + ("" if point.status == "valid" else f" ({point.status})")), *cells)
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench.errors import BenchError
@@ -214,7 +215,7 @@ def _print_listing(listing: ModelsListing, console: Console) -> None:
             f"{model.context_length:,}",
             f"{published.quantization} INT{published.bits} {'sym' if published.symmetric else 'asym'} "
             f"block {published.block_size}, fp16 I/O on GPUs",
-            model.local_path
+            (escape(str(model.local_path)) if model.local_path else None)
             or f"[yellow]not configured[/] (set {model.env_var} or {listing.models_dir_env_var})",
         )
     console.print(real)
@@ -231,11 +232,11 @@ def _print_listing(listing: ModelsListing, console: Console) -> None:
                 size.note,
             )
     console.print(sizes)
-    cached = Table(title=f"Cached twins in {listing.cache_root}", title_justify="left")
+    cached = Table(title=escape(f"Cached twins in {listing.cache_root}"), title_justify="left")
     for column in ("ref", "provider", "on disk", "folder"):
         cached.add_column(column, overflow="fold")
     for twin in listing.cached_twins:
-        cached.add_row(twin.ref, twin.provider, _gb(twin.bytes_on_disk), twin.path)
+        cached.add_row(twin.ref, twin.provider, _gb(twin.bytes_on_disk), escape(str(twin.path)))
     if not listing.cached_twins:
         cached.add_row(
             "(none yet: `bench models synth FAMILY --size SIZE` or any run on a twin builds one)", "", "", ""

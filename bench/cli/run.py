@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bench.cli.common import DashboardOption, JsonOption, OutDirOption, scenario_dirs
 from bench.console import RichReporter, summary_table
@@ -101,12 +102,12 @@ def run(
         console = Console()
         console.print(summary_table(document))
         for note in _warnings(document):
-            console.print(f"[yellow]warning:[/] {note}")
+            console.print(f"[yellow]warning:[/] {escape(note)}")
         if baselines:
-            console.print(f"baselines: {baselines}", highlight=False)
+            console.print(f"baselines: {escape(baselines)}", highlight=False)
         if dashboard is not None and document.points:
-            console.print(f"dashboard: [bold]{dashboard}[/]")
-        console.print(f"result: [bold]{outcome.path}[/] ({document.status})")
+            console.print(f"dashboard: [bold]{escape(str(dashboard))}[/]")
+        console.print(f"result: [bold]{escape(str(outcome.path))}[/] ({document.status})")
     raise typer.Exit(code=exit_code(document))
 
 

@@ -140,7 +140,7 @@ def rich_report(report: ComparisonReport, *, width: int = PIPED_WIDTH) -> Group:
     with_notes = width >= WIDE_ENOUGH_FOR_NOTES
     for title, section in _sections(_comparable(report)).items():
         table = Table(
-            title=title,
+            title=Text(title),
             title_justify="left",
             title_style="bold",
             header_style="bold",
@@ -173,7 +173,7 @@ def rich_report(report: ComparisonReport, *, width: int = PIPED_WIDTH) -> Group:
                 _ci(row),
                 Text(verdict, style="dim" if row.excluded else VERDICT_STYLE[row.verdict]),
             ]
-            table.add_row(*cells, *([row.reason] if with_notes else []))
+            table.add_row(*cells, *([Text(row.reason)] if with_notes else []))
         parts.append(table)
     not_comparable = _not_comparable(report)
     if not_comparable:
@@ -181,9 +181,9 @@ def rich_report(report: ComparisonReport, *, width: int = PIPED_WIDTH) -> Group:
             f"{len(rows_)} row(s): {reason}\n    points: {_points_of(rows_)}"
             for reason, rows_ in not_comparable.items()
         ]
-        parts.append(Panel("\n".join(lines), title="not comparable", border_style="yellow"))
+        parts.append(Panel(Text("\n".join(lines)), title="not comparable", border_style="yellow"))
     if report.mismatches:
-        parts.append(Panel("\n".join(report.mismatches), title="mismatches", border_style="yellow"))
+        parts.append(Panel(Text("\n".join(report.mismatches)), title="mismatches", border_style="yellow"))
     return Group(*parts)
 
 

@@ -155,3 +155,16 @@ def test_piped_output_is_not_squeezed_to_80_columns(monkeypatch):
     assert render.report_console().width == render.PIPED_WIDTH
     monkeypatch.setenv("COLUMNS", "100")  # an explicit width wins
     assert render.report_console().width == 100
+
+
+def test_text_from_files_is_printed_literally_not_as_rich_markup(runs, tmp_path):
+    from bench.results.store import load_result
+
+    document = load_result(runs["same"])
+    hostile = "wrote [/var/log/bench] while [bold]throttled[/bold]"
+    document.points[0].status = "flagged"
+    document.points[0].reasons = [hostile]
+    path = write_result(document, tmp_path / "hostile.json")
+    result = invoke("compare", path, runs["base"])
+    assert result.exit_code == 0, result.output
+    assert hostile in " ".join(result.output.split())
