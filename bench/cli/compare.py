@@ -60,13 +60,19 @@ MarkdownOption = Annotated[
 ]
 JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the comparison report as JSON.")]
 
-_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%?\s*$")
+# The % sign is required: a bare 0.05 could mean 5 % (a fraction) or 0.05 %, and guessing wrong makes a
+# gate 100 times too sensitive or too lax.
+_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
 
 
 def _fraction(text: str, field: str) -> float:
     match = _PERCENT.match(text)
     if not match:
-        raise BenchError(f"not a percentage: {text!r}", field=field, hint="write e.g. 5% or 2.5%")
+        raise BenchError(
+            f"not a percentage: {text!r}",
+            field=field,
+            hint="write it with a % sign, e.g. 5% or 2.5% (a bare number could be a fraction or a percent)",
+        )
     value = float(match.group(1)) / 100.0
     if not 0 <= value < 10:
         raise BenchError(f"out of range: {text!r}", field=field)
@@ -115,7 +121,11 @@ def make_rule(
 def exit_code(report: ComparisonReport, *, fail_on_not_comparable: bool = False) -> int:
     if report.has_regression:
         return EXIT_REGRESSION
-    if fail_on_not_comparable and report.count("not_comparable") > 0:
+    # Excluded (flagged or invalid) rows could not be compared either: a runner that throttles on every
+    # point must not pass a gate that asked for everything to be compared.
+    if fail_on_not_comparable and (
+        not report.rows or any(row.verdict == "not_comparable" for row in report.rows)
+    ):
         return EXIT_REGRESSION
     return 0
 

@@ -10,6 +10,7 @@ import typer
 
 from bench.cli.common import DashboardOption, OutDirOption
 from bench.cli.compare import (
+    EXIT_REGRESSION,
     AlphaOption,
     CorrectionOption,
     FailOnNotComparableOption,
@@ -70,7 +71,8 @@ def gate(
     sweep. The output states the rule (test, alpha, minimum effect, correction) and writes the result
     file into --out like `bench run`.
 
-    Exit codes: 0 no regression, 1 regression, 2 bad input, 130 interrupted.
+    Exit codes: 0 no regression, 1 regression or an invalid point (the run failed to measure it),
+    2 bad input, 130 interrupted.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
@@ -102,4 +104,14 @@ def gate(
         )
         print(f"dashboard: {dashboard}", file=sys.stderr)
     emit(report, json_output=json_output, markdown=markdown, title=f"bench gate {document.scenario.name}")
-    raise typer.Exit(code=exit_code(report, fail_on_not_comparable=fail_on_not_comparable))
+    code = exit_code(report, fail_on_not_comparable=fail_on_not_comparable)
+    invalid = [p for p in document.points if p.status == "invalid"]
+    if invalid:  # a build that fails to generate is worse than a slow one: never a pass
+        first = invalid[0]
+        print(
+            f"gate: FAIL: {len(invalid)} of {len(document.points)} point(s) invalid, e.g. {first.id}: "
+            f"{first.error or '; '.join(first.reasons) or 'no reason recorded'}",
+            file=sys.stderr,
+        )
+        code = max(code, EXIT_REGRESSION)
+    raise typer.Exit(code=code)

@@ -127,17 +127,20 @@ def _row_base(
 
 
 def _candidate_metrics(point: BaselinePoint, requested: Sequence[str] | None) -> list[str]:
-    names = requested if requested else [m for m in GATE_METRICS if m in point.measured]
-    return list(names)
+    if requested:
+        return list(requested)
+    # A point that failed before measuring anything still gets its rows: it must not vanish from a verdict.
+    return [m for m in GATE_METRICS if m in point.measured] or list(GATE_METRICS)
 
 
 def _compared_metrics(
     candidate: BaselinePoint, baseline: BaselinePoint, requested: Sequence[str] | None
 ) -> list[str]:
-    available = set(baseline.measured) | set(baseline.expected)
     if requested:
         return list(requested)
-    return [m for m in GATE_METRICS if m in available and (m in candidate.measured or m in baseline.expected)]
+    available = set(baseline.measured) | set(baseline.expected)
+    # Every metric the baseline has: one the candidate lacks becomes a "not comparable" row saying why.
+    return [m for m in GATE_METRICS if m in available]
 
 
 def build_report(
@@ -261,6 +264,9 @@ def _group_label(group: _Group) -> str:
 def _blocked(candidate: BaselinePoint, baseline: BaselinePoint, metric: str) -> str | None:
     """Why this metric of this point has nothing to compare, or None (states are the rule's business)."""
     if metric not in candidate.measured:
+        if candidate.status != "valid":
+            why = "; ".join(candidate.reasons) or "no reason recorded"
+            return f"no {metric} samples in the candidate (point {candidate.status}: {why})"
         return f"no {metric} samples in the candidate"
     if metric not in baseline.measured and metric not in baseline.expected:
         return f"no {metric} in the baseline"

@@ -71,7 +71,7 @@ def _point(row: ComparisonRow) -> str:
 
 def headline(report: ComparisonReport) -> str:
     counted = {v: report.count(v) for v in VERDICT_TEXT}  # type: ignore[arg-type]
-    excluded = sum(1 for r in report.rows if r.excluded and r.verdict != "not_comparable")
+    excluded = sum(1 for r in report.rows if r.excluded)
     state = f"REGRESSION ({counted['regression']})" if report.has_regression else "no regression"
     parts = [
         f"{counted['improvement']} improvement(s)",
@@ -79,7 +79,7 @@ def headline(report: ComparisonReport) -> str:
         f"{counted['not_comparable']} not comparable",
     ]
     if excluded:
-        parts.append(f"{excluded} excluded (flagged)")
+        parts.append(f"{excluded} excluded (flagged or invalid points)")
     if report.rows and counted["not_comparable"] == len([r for r in report.rows if not r.excluded]):
         parts.append("NOTHING WAS COMPARED")
     return f"{state}: " + ", ".join(parts)

@@ -41,6 +41,8 @@ def test_compare_exit_codes(runs, tmp_path):
     assert missing.exit_code == 2 and "no such file" in missing.output
     bad_option = invoke("compare", runs["slow"], runs["base"], "--min-effect", "fast")
     assert bad_option.exit_code == 2 and "--min-effect: not a percentage" in bad_option.output
+    bare = invoke("compare", runs["slow"], runs["base"], "--min-effect", "0.05")  # 5 %? 0.05 %?
+    assert bare.exit_code == 2 and "with a % sign" in bare.output
     backwards = invoke("compare", SHIPPED / "derived-ada-rtx-4090.json", runs["base"])
     assert backwards.exit_code == 2 and "a baseline cannot be the candidate" in backwards.output
 
@@ -168,3 +170,43 @@ def test_text_from_files_is_printed_literally_not_as_rich_markup(runs, tmp_path)
     result = invoke("compare", path, runs["base"])
     assert result.exit_code == 0, result.output
     assert hostile in " ".join(result.output.split())
+
+
+def _failed(document, error="onnxruntime-genai failed: out of memory"):
+    """Every point of ``document`` as a run that crashed before measuring it."""
+    for point in document.points:
+        point.status, point.error, point.metrics = "invalid", error, {}
+        point.reasons = [error]
+    return document
+
+
+def test_points_that_failed_are_reported_not_dropped(runs, tmp_path):
+    failed = write_result(_failed(run(scale=1.0, seed=7, run_id="failed")), tmp_path / "failed.json")
+    result = invoke("compare", failed, runs["base"], "--json")
+    report = ComparisonReport.model_validate_json(result.stdout)
+    assert report.rows and all(r.verdict == "not_comparable" for r in report.rows)
+    assert "point invalid: onnxruntime-genai failed: out of memory" in report.rows[0].reason
+    assert invoke("compare", failed, runs["base"], "--fail-on-not-comparable").exit_code == 1
+
+
+def test_gate_fails_when_the_run_could_not_measure_its_points(runs, tmp_path, monkeypatch):
+    def crashed_run(**kwargs):
+        document = _failed(run(scale=1.0, seed=9, run_id="crashed"))
+        return RunOutcome(document=document, path=write_result(document, tmp_path / "crashed.json"))
+
+    monkeypatch.setattr("bench.cli.gate.execute_run", crashed_run)
+    gated = invoke("gate", "smoke", "--baseline", runs["base"])
+    assert gated.exit_code == 1
+    assert "gate: FAIL:" in gated.output and "out of memory" in gated.output
+
+
+def test_flagged_rows_fail_a_gate_that_asked_for_everything_to_be_compared(runs, tmp_path):
+    from bench.results.store import load_result
+
+    document = load_result(runs["same"])
+    for point in document.points:
+        point.status, point.reasons = "flagged", ["throttled: 10 of 10 repetitions ran under HwThermal"]
+    throttled = write_result(document, tmp_path / "throttled.json")
+    assert invoke("compare", throttled, runs["base"]).exit_code == 0
+    strict = invoke("compare", throttled, runs["base"], "--fail-on-not-comparable")
+    assert strict.exit_code == 1 and "excluded (flagged or invalid points)" in strict.output
