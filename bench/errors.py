@@ -28,3 +28,9 @@ class BenchError(Exception):
         if self.hint:
             text = f"{text} ({self.hint})"
         return " ".join(text.split())
+
+
+class StoppedBeforeMeasuring(BenchError):
+    """Ctrl-C while models were still being prepared: nothing was measured, no result file written."""
+
+    exit_code = 130

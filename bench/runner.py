@@ -28,7 +28,7 @@ from bench.engine.genai import (
     measure_repetition,
 )
 from bench.environment import collect_host, collect_providers, collect_software, environment_flags
-from bench.errors import BenchError
+from bench.errors import BenchError, StoppedBeforeMeasuring
 from bench.metrics import spec
 from bench.models.identity import ModelIdentity
 from bench.models.refs import ResolvedModel, describe_model, resolve_model
@@ -47,6 +47,7 @@ from bench.scenarios import Expansion, Scenario, SweepPoint, expand
 from bench.telemetry.api import PointShape, Probe, Telemetry
 from bench.telemetry.session import create_telemetry
 from bench.telemetry.summary import repetition_metrics
+from bench.twins.spec import TwinSpec
 from bench.validity import assess_point
 
 IN_PROGRESS = "in progress: the run had not finished when this file was written"
@@ -106,9 +107,26 @@ class RunOutcome:
 
 
 def model_key(identity: ModelIdentity) -> str:
-    """The part of a point id that names the model, stable across machines and runs."""
+    """The part of a point id that names the model, stable across machines and runs, and different for
+    different models: a twin's non-default options are part of it, and a bare folder is named with its
+    content hash (two folders called ``model`` are not the same model, nor one named like a registry
+    model)."""
     if identity.kind == "twin" and identity.twin is not None:
-        return f"twin:{identity.twin.family}:{identity.twin.size}"
+        twin = identity.twin
+        defaults = TwinSpec.create(twin.family, twin.size, provider=twin.provider)
+        options = [
+            f"{name}={value}"
+            for name, value, default in (
+                ("block_size", twin.block_size, defaults.block_size),
+                ("quant", "sym" if twin.symmetric else "asym", "sym" if defaults.symmetric else "asym"),
+                ("dtype", twin.io_dtype, defaults.io_dtype),
+                ("seed", twin.seed, defaults.seed),
+            )
+            if value != default
+        ]
+        return f"twin:{twin.family}:{twin.size}" + (f":{','.join(options)}" if options else "")
+    if identity.kind == "path":
+        return f"{identity.name}@{identity.content_sha256[:12]}"
     return identity.name
 
 
@@ -172,8 +190,19 @@ class _Sweep:
         for point in expansion.points:
             key = (point.model, point.provider)
             if key not in resolved:
+                if self.stop.requested:  # building a full-size twin takes a while: honour Ctrl-C between
+                    raise StoppedBeforeMeasuring("interrupted while preparing models; nothing was measured")
                 resolved[key] = self.resolver(
                     point.model, provider=point.provider, progress=self.reporter.building(point.model)
+                )
+        seen: dict[tuple[str, str], str] = {}
+        for (ref, provider), model in resolved.items():
+            same = seen.setdefault((model_key(model.identity), provider), ref)
+            if same != ref:
+                raise BenchError(
+                    f"{same!r} and {ref!r} are the same model ({model_key(model.identity)})",
+                    field="models",
+                    hint="list it once",
                 )
         return resolved
 
@@ -244,6 +273,8 @@ class _Sweep:
                     p for p in expansion.points if (p.model, p.provider) == (model_ref, provider)
                 ]
                 telemetry = telemetry_for(provider)
+                if self.stop.requested:  # before a load that can take a minute (the 12B model)
+                    raise Interrupted(self.stop.reason or "stop requested")
                 session, loaded = self._load(resolved_model, provider, telemetry, len(document.sessions))
                 document.sessions.append(session)
                 for point in session_points:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from bench.errors import BenchError
 
@@ -31,7 +31,7 @@ def _positive_unique(values: list[int]) -> list[int]:
 
 
 class Sweep(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: YAML's true is not the number 1
 
     prompt_tokens: list[int] = Field(min_length=1, description="prompt length in tokens per sequence")
     batch_size: list[int] = Field(default=[1], min_length=1)
@@ -75,21 +75,61 @@ class Scenario(BaseModel):
         description="one block of axes, or a list of blocks whose points are united (e.g. long contexts "
         "at batch 1 only)",
     )
-    warmup: int = Field(1, ge=0, le=1000)
-    repetitions: int = Field(5, ge=1, le=100_000)
+    warmup: int = Field(1, ge=0, le=1000, strict=True)
+    repetitions: int = Field(5, ge=1, le=100_000, strict=True)
     min_time_s: float | None = Field(
-        None, gt=0, description="keep repeating until this much generation time was measured per point"
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="keep repeating until this much generation time was measured per point",
     )
-    max_repetitions: int = Field(1000, ge=1, description="cap on repetitions when min_time_s asks for more")
+    max_repetitions: int = Field(
+        1000, ge=1, strict=True, description="cap on repetitions when min_time_s asks for more"
+    )
     prompt: PromptSource = Field(default_factory=lambda: PromptSource(source="random"))
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, strict=True)
     on_unsupported: Literal["error", "skip"] = Field(
         "error",
         description="what to do with a point a model cannot hold or a provider this build lacks: "
         "error (refuse the scenario) or skip (run the rest, note each skipped point)",
     )
-    cv_threshold: float = Field(0.10, gt=0, description="flag a point whose gate metrics vary more than this")
-    provider_options: dict[Provider, dict[str, str]] = Field(default_factory=dict)
+    cv_threshold: float = Field(
+        0.10, gt=0, allow_inf_nan=False, description="flag a point whose gate metrics vary more than this"
+    )
+    provider_options: dict[Provider, dict[str, str]] = Field(
+        default_factory=dict,
+        description="onnxruntime-genai provider options per provider, e.g. {cuda: {device_id: 0}}; "
+        "values are passed as strings",
+    )
+
+    @field_validator("provider_options", mode="before")
+    @classmethod
+    def _options_as_strings(cls, value: Any) -> Any:
+        # onnxruntime-genai takes strings; YAML reads `device_id: 0` as a number: accept both.
+        if isinstance(value, dict):
+            return {
+                provider: (
+                    {
+                        k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                        for k, v in options.items()
+                    }
+                    if isinstance(options, dict)
+                    else options
+                )
+                for provider, options in value.items()
+            }
+        return value
+
+    @field_validator("provider_options")
+    @classmethod
+    def _device_ids(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for provider, options in value.items():
+            if provider == "cpu" and options:
+                raise ValueError("the cpu provider takes no options (they would be recorded but not applied)")
+            device_id = options.get("device_id")
+            if device_id is not None and not device_id.isdigit():
+                raise ValueError(f"{provider}.device_id must be a GPU index (0, 1, ...), got {device_id!r}")
+        return value
 
     @field_validator("models", "providers")
     @classmethod
@@ -104,11 +144,16 @@ class Scenario(BaseModel):
     def _one_block_is_a_list_of_one(cls, value: Any) -> Any:
         return [value] if isinstance(value, dict) else value
 
-    @model_validator(mode="after")
-    def _repetition_cap(self) -> Scenario:
-        if self.max_repetitions < self.repetitions:
-            raise ValueError(f"max_repetitions ({self.max_repetitions}) < repetitions ({self.repetitions})")
-        return self
+    @field_validator("max_repetitions")
+    @classmethod
+    def _repetition_cap(cls, value: int, info: ValidationInfo) -> int:
+        repetitions = info.data.get("repetitions")
+        if isinstance(repetitions, int) and value < repetitions:
+            raise ValueError(
+                f"below repetitions ({repetitions}): raise max_repetitions to at least {repetitions} "
+                "in the scenario, or ask for fewer repetitions"
+            )
+        return value
 
 
 @dataclass(frozen=True)
@@ -208,8 +253,13 @@ def load_scenario(path: Path) -> LoadedScenario:
     except OSError as exc:
         raise BenchError(f"cannot read scenario: {exc.strerror or exc}", field=str(path)) from None
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        # Windows PowerShell 5 writes UTF-16 with a byte-order mark; Notepad may add a UTF-8 one.
+        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BenchError("not UTF-8 text", field=str(path), hint="save the scenario as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise BenchError(f"not valid YAML{where}", field=str(path)) from None

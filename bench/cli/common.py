@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 import bench
+from bench.atomic import check_file_path
+from bench.errors import BenchError
 
 REPO_ROOT = Path(bench.__file__).resolve().parent.parent
 
@@ -20,6 +22,18 @@ def scenario_dirs() -> list[Path]:
         if folder.resolve() not in [u.resolve() for u in unique]:
             unique.append(folder)
     return unique
+
+
+def check_output_paths(*, out_dir: Path, dashboard: Path | None) -> None:
+    """Refuse unusable output paths before a sweep runs, not after it (the result folder is created)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchError(
+            f"cannot create the result folder: {exc.strerror or exc}", field=f"--out {out_dir}"
+        ) from None
+    if dashboard is not None:
+        check_file_path(dashboard)
 
 
 JsonOption = Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DashboardOption, OutDirOption
+from bench.cli.common import DashboardOption, OutDirOption, check_output_paths
 from bench.cli.compare import (
     EXIT_REGRESSION,
     AlphaOption,
@@ -78,6 +78,7 @@ def gate(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
     references = load_references(baseline)
+    check_output_paths(out_dir=out, dashboard=dashboard)
     outcome = execute_run(
         scenario=scenario,
         models=model or [],

@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bench.cli.common import DashboardOption, JsonOption, OutDirOption, scenario_dirs
+from bench.cli.common import DashboardOption, JsonOption, OutDirOption, check_output_paths, scenario_dirs
 from bench.console import RichReporter, summary_table
 from bench.engine.genai import StopFlag
+from bench.errors import BenchError
 from bench.interrupt import graceful_stop
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
@@ -73,6 +74,7 @@ def run(
 
     Exit codes: 0 all points measured, 1 some point invalid, 2 bad input, 130 interrupted.
     """
+    check_output_paths(out_dir=out, dashboard=dashboard)
     outcome = execute_run(
         scenario=scenario,
         models=model or [],
@@ -121,7 +123,10 @@ def baseline_check_line(document: ResultDocument) -> str | None:
     folders = [str(folder) for folder in baseline_dirs() if folder.is_dir() and any(folder.glob("*.json"))]
     if not folders:
         return None
-    report = build_report([document], load_references(folders), rule=Rule())
+    try:
+        report = build_report([document], load_references(folders), rule=Rule())
+    except BenchError as exc:  # informational: a bad baseline file must not fail a completed run
+        return f"not checked: {exc.one_line()}"
     compared = [row for row in report.rows if row.verdict != "not_comparable"]
     if not compared:
         # Every baseline mismatched for the same reason (e.g. "no GPU in candidate run") -> say it once.

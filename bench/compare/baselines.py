@@ -243,6 +243,8 @@ def read_json_document(path: Path) -> dict[str, Any]:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BenchError("no such file", field=str(path)) from None
+    except UnicodeDecodeError:
+        raise BenchError("not UTF-8 text (bench writes UTF-8 JSON)", field=str(path)) from None
     except OSError as exc:
         raise BenchError(f"cannot read file: {exc.strerror or exc}", field=str(path)) from None
     try:

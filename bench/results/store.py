@@ -43,6 +43,10 @@ def load_result(path: Path) -> ResultDocument:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BenchError("no such result file", field=str(path)) from None
+    except UnicodeDecodeError:
+        raise BenchError(
+            "corrupt result file: not UTF-8 text", field=str(path), hint="bench writes results as UTF-8 JSON"
+        ) from None
     except OSError as exc:
         raise BenchError(f"cannot read result file: {exc.strerror or exc}", field=str(path)) from None
     try:

@@ -45,8 +45,22 @@ def test_a_good_scenario_gets_defaults():
         ({"models": ["a", "a"]}, "models", "listed twice: a"),
         (
             {"repetitions": 20, "max_repetitions": 10},
-            "(top level)",
-            "max_repetitions (10) < repetitions (20)",
+            "max_repetitions",
+            "below repetitions (20): raise max_repetitions to at least 20",
+        ),
+        ({"repetitions": True}, "repetitions", "valid integer"),  # YAML's true is not 1
+        (
+            {"sweep": {"prompt_tokens": [True], "output_tokens": [4]}},
+            "sweep.prompt_tokens.0",
+            "valid integer",
+        ),
+        ({"min_time_s": float("inf")}, "min_time_s", "finite number"),
+        ({"cv_threshold": float("nan")}, "cv_threshold", "finite number"),
+        ({"provider_options": {"cuda": {"device_id": "abc"}}}, "provider_options", "must be a GPU index"),
+        (
+            {"provider_options": {"cpu": {"device_id": "0"}}},
+            "provider_options",
+            "cpu provider takes no options",
         ),
     ],
 )
@@ -57,6 +71,25 @@ def test_bad_scenarios_name_the_field(patch, field, message):
     assert text.startswith(f"s.yaml: {field}")
     assert message in text
     assert "\n" not in text
+
+
+def test_a_numeric_device_id_is_accepted_as_yaml_writes_it():
+    scenario = parse_scenario(GOOD | {"providers": ["cuda"], "provider_options": {"cuda": {"device_id": 1}}})
+    assert scenario.provider_options == {"cuda": {"device_id": "1"}}
+
+
+def test_scenario_files_saved_as_utf16_or_with_a_bom_load(tmp_path):
+    text = (
+        "name: bom\nmodels: [twin:nemotron-mini-4b:tiny]\nsweep: {prompt_tokens: [8], output_tokens: [4]}\n"
+    )
+    for encoding in ("utf-16", "utf-8-sig"):
+        path = tmp_path / f"{encoding}.yaml"
+        path.write_bytes(text.encode(encoding))
+        assert load_scenario(path).scenario.name == "bom"
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(BenchError, match=r"not UTF-8 text.*save the scenario as UTF-8"):
+        load_scenario(latin)
 
 
 def test_unknown_nested_key_lists_what_is_allowed():

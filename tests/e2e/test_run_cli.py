@@ -87,6 +87,10 @@ def test_table_output_names_the_result_and_marks_twins(tmp_path):
         (["run", "smoke", "--provider", "rocm"], "providers.0"),
         (["run", "smoke", "--provider", "cuda"], "provider cuda unavailable"),
         (["export", "missing.json"], "no such result file"),
+        (
+            ["run", "smoke", "-m", "twin:nemotron-mini-4b:tiny", "-m", "twin:nemotron-mini-4b:tiny:seed=0"],
+            "are the same model",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
@@ -97,6 +101,31 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
     assert error_lines[0].startswith("error: ") and message in error_lines[0]
     assert "Traceback" not in done.stderr
     assert list(tmp_path.glob("*.json")) == []  # nothing written for a run that never started
+
+
+def test_unusable_output_paths_are_refused_in_one_line_before_anything_runs(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "not-utf8.json").write_bytes(b"\xff\xfe{}")
+    cases = [
+        (("run", "smoke", "--out", "afile/sub"), "--out afile/sub: cannot create the result folder"),
+        (("run", "smoke", "--dashboard", "afile/x.html"), "afile is a file, not a folder"),
+        (("export", "not-utf8.json"), "not UTF-8 text"),
+        (("export", "not-utf8.json", "-o", "afile/x.csv"), "not UTF-8 text"),
+    ]
+    for args, message in cases:
+        done = bench(*args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and message in done.stderr, (args, done.stderr)
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").iterdir())
+
+
+def test_a_bad_baseline_file_does_not_fail_a_completed_run(tmp_path):
+    (tmp_path / "results" / "baselines").mkdir(parents=True)
+    (tmp_path / "results" / "baselines" / "bad.json").write_text("{broken")
+    done = bench("run", "smoke", "--model", "twin:nemotron-mini-4b:tiny", "--repetitions", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "baselines: not checked:" in done.stdout and "bad.json" in done.stdout
+    assert "result:" in done.stdout
 
 
 def test_context_overflow_is_refused_before_anything_runs(tmp_path):
