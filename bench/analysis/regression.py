@@ -103,7 +103,7 @@ class Rule:
             f"{f' ({overrides})' if overrides else ''} in the worse direction"
         )
         if self.include_flagged:
-            text += "; flagged and invalid points included"
+            text += "; flagged points included (invalid ones never)"
         return text
 
     def spec(self) -> str:
@@ -558,9 +558,12 @@ def _min_effect(comparison: Comparison, rule: Rule) -> float:
 
 def _skip_reason(comparison: Comparison, rule: Rule) -> Decision | None:
     """A decision for a comparison that does not enter the correction, or None when it does."""
-    if comparison.state != "valid" and not rule.include_flagged:
+    # Flagged points may be let in; invalid ones (a failure, a wrong token count) never: their samples
+    # do not measure the point.
+    if comparison.state == "invalid" or (comparison.state != "valid" and not rule.include_flagged):
         why = "; ".join(comparison.state_reasons) or "no reason recorded"
-        reason = f"excluded: point {comparison.state} ({why}); include flagged points to compare it"
+        hint = "" if comparison.state == "invalid" else "; include flagged points to compare it"
+        reason = f"excluded: point {comparison.state} ({why}){hint}"
         return _decision(comparison, Verdict.NOT_COMPARABLE, reason, excluded=True)
     if comparison.problem is not None:
         return _decision(comparison, Verdict.NOT_COMPARABLE, comparison.problem)
@@ -673,7 +676,7 @@ def compare_to_expectation(
             expectation=expectation,
         )
 
-    if state != "valid" and not include_flagged:
+    if state == "invalid" or (state != "valid" and not include_flagged):
         why = "; ".join(state_reasons) or "no reason recorded"
         return make(Verdict.NOT_COMPARABLE, f"excluded: point {state} ({why})", excluded=True)
     if not finite:

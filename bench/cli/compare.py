@@ -44,7 +44,8 @@ CorrectionOption = Annotated[
 IncludeFlaggedOption = Annotated[
     bool,
     typer.Option(
-        "--include-flagged", help="Let flagged points (throttling, high variation) count in the verdict."
+        "--include-flagged",
+        help="Let flagged points (throttling, high variation) count in the verdict; invalid points never do.",
     ),
 ]
 MetricOption = Annotated[
@@ -53,7 +54,11 @@ MetricOption = Annotated[
 ]
 FailOnNotComparableOption = Annotated[
     bool,
-    typer.Option("--fail-on-not-comparable", help="Exit 1 when any point could not be compared."),
+    typer.Option(
+        "--fail-on-not-comparable",
+        help="Exit 1 when any point could not be compared: no baseline point, a baseline point not "
+        "measured, a flagged or invalid point.",
+    ),
 ]
 MarkdownOption = Annotated[
     bool, typer.Option("--markdown", help="Print Markdown (a pull-request comment) instead of the table.")
@@ -124,7 +129,9 @@ def exit_code(report: ComparisonReport, *, fail_on_not_comparable: bool = False)
     # Excluded (flagged or invalid) rows could not be compared either: a runner that throttles on every
     # point must not pass a gate that asked for everything to be compared.
     if fail_on_not_comparable and (
-        not report.rows or any(row.verdict == "not_comparable" for row in report.rows)
+        not report.rows
+        or report.mismatches  # e.g. baseline points (a whole model) the candidate did not measure
+        or any(row.verdict == "not_comparable" for row in report.rows)
     ):
         return EXIT_REGRESSION
     return 0

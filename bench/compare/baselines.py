@@ -563,17 +563,28 @@ def match_baseline(context: RunContext, baselines: Sequence[BaselineDocument]) -
             by_name.append(baseline)
         else:
             by_architecture.append(baseline)
+
+    def same_versions(baseline: BaselineDocument) -> bool:
+        return any(
+            (source.driver, source.onnxruntime_genai) == (context.driver, context.onnxruntime_genai)
+            for source in baseline.sources
+        )
+
     for how, candidates in (("gpu name", by_name), ("architecture", by_architecture), ("no gpu", no_gpu)):
         if candidates:
+            # Prefer what measures the same thing: the provider, measured over derived, the same driver
+            # and onnxruntime-genai (a version comparison must be asked for, not stumbled into), newest.
             best = max(
                 candidates,
                 key=lambda b: (
                     context.provider in b.providers,
                     b.provenance == "measured",
+                    same_versions(b),
                     b.created_at.timestamp() if b.created_at else 0.0,
                 ),
             )
-            return Match(best, how, reasons)  # type: ignore[arg-type]
+            unused = [f"{b.name} ({b.label}) also matched, not used" for b in candidates if b is not best]
+            return Match(best, how, reasons + unused)  # type: ignore[arg-type]
     return Match(None, None, reasons)
 
 

@@ -191,6 +191,8 @@ def build_report(
         if baseline not in used:
             used.append(baseline)
         notes.extend(n for n in _match_notes(group, baseline, match.how, pooled) if n not in notes)
+        # Other references that matched as well: say they were passed over, never drop them silently.
+        notes.extend(r for r in match.reasons if r.endswith("also matched, not used") and r not in notes)
         missing: list[str] = []
         for point_id in sorted(pooled.points, key=lambda pid: _order(pooled.points[pid])):
             point = pooled.points[point_id]
@@ -220,12 +222,22 @@ def build_report(
                 pending.append(_Pending(row, counterpart, point, metric))
         mismatches.extend(_summarise(missing, "candidate point(s) without a baseline point"))
         measured_ids = set(pooled.points)
-        absent = [
-            f"{pid}: in baseline {baseline.name}, not measured by the candidate"
-            for pid in sorted(baseline.points)
-            if pid not in measured_ids
-            and baseline.points[pid].provider in {p.provider for p in pooled.points.values()}
-            and baseline.points[pid].model in {p.model for p in pooled.points.values()}
+        sessions = {(p.model, p.provider) for p in pooled.points.values()}
+        absent: list[str] = []
+        unmeasured: dict[tuple[str, str], int] = {}
+        for pid in sorted(baseline.points):
+            if pid in measured_ids:
+                continue
+            point = baseline.points[pid]
+            if (point.model, point.provider) in sessions:
+                absent.append(f"{pid}: in baseline {baseline.name}, not measured by the candidate")
+            else:  # a whole model/provider the candidate did not run: one line, not one per point
+                key = (point.model, point.provider)
+                unmeasured[key] = unmeasured.get(key, 0) + 1
+        absent += [
+            f"{model} on {provider}: {count} point(s) in baseline {baseline.name}, none measured by the "
+            "candidate"
+            for (model, provider), count in unmeasured.items()
         ]
         mismatches.extend(_summarise(absent, "baseline point(s) the candidate did not measure"))
 

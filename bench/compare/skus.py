@@ -160,6 +160,9 @@ def sku_for(name: str | None) -> Sku | None:
     if not name:
         return None
     normalised = normalise_gpu_name(name)
+    if re.search(r"\b(laptop|mobile|max q)\b", normalised):
+        # "RTX 4090 Laptop GPU" is another chip (AD103, 576 GB/s, 16 GB), not a slower desktop 4090.
+        return None
     for sku in SKUS:
         if re.search(sku.pattern, normalised):
             return sku

@@ -21,7 +21,7 @@ def test_describe_names_overrides_correction_and_flagged_points():
     assert "Benjamini-Hochberg over 7 comparisons" in text
     assert "p ≤ 0.05" in text
     assert "(ttft_ms 10 %)" in text
-    assert text.endswith("flagged and invalid points included")
+    assert text.endswith("flagged points included (invalid ones never)")
     assert "\n" not in text
 
 

@@ -142,6 +142,10 @@ def test_gpu_names_resolve_to_skus_and_architectures():
     assert sku_for("NVIDIA A100-PCIE-40GB").id == "a100-40gb"
     assert sku_for("NVIDIA GeForce RTX 3090 Ti") is None  # another card: no silent match
     assert sku_for("NVIDIA RTX 6000 Ada Generation").id == "rtx-6000-ada"
+    # Laptop parts are other chips with other memory: never the desktop SKU of the same number.
+    assert sku_for("NVIDIA GeForce RTX 4090 Laptop GPU") is None
+    assert sku_for("NVIDIA GeForce RTX 3070 Laptop GPU") is None
+    assert not gpu_key("NVIDIA GeForce RTX 4090 Laptop GPU").same_gpu(gpu_key("NVIDIA GeForce RTX 4090"))
 
 
 def _derived(name: str, gpu: GpuKey, providers=("cuda",)) -> BaselineDocument:

@@ -124,7 +124,10 @@ def test_flagged_points_are_reported_and_excluded_unless_asked():
     assert invalid and all(r.excluded and "token count mismatch" in r.reason for r in invalid)
     assert not report.has_regression  # the halved throughput sits only in excluded points
     included = build_report([candidate], [run(seed=2)], rule=Rule(include_flagged=True))
-    assert included.has_regression and not any(r.excluded for r in included.rows)
+    assert included.has_regression
+    # Flagged points are let in; invalid ones never (their samples do not measure the point).
+    excluded = {r.point_id for r in included.rows if r.excluded}
+    assert excluded == {candidate.points[1].id}
 
 
 def test_points_missing_on_either_side_are_listed():
@@ -175,3 +178,29 @@ def test_report_renders_the_rule_and_round_trips_as_json():
     assert markdown.startswith("### bench compare: REGRESSION (10)")
     assert f"**Rule:** {report.rule}" in markdown and "| point | metric | baseline |" in markdown
     assert ComparisonReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_a_model_the_candidate_did_not_run_at_all_is_a_mismatch_in_one_line():
+    baseline = run(seed=2)
+    for point in list(baseline.points):
+        other = point.model_copy(
+            update={"id": point.id.replace(point.model, "twin:other:tiny"), "model": "twin:other:tiny"}
+        )
+        baseline.points.append(other)
+    report = build_report([run(seed=1)], [baseline], rule=Rule())
+    lines = [m for m in report.mismatches if m.startswith("twin:other:tiny on cpu")]
+    assert len(lines) == 1 and "2 point(s)" in lines[0] and "none measured by the candidate" in lines[0]
+
+
+def test_of_several_matching_references_the_same_versions_win_and_the_rest_are_named():
+    old_driver = gpu_inventory("NVIDIA GeForce RTX 4090", "ada", driver="560.10")
+    same_driver = gpu_inventory("NVIDIA GeForce RTX 4090", "ada", driver="565.90")
+    candidate = run(seed=1, run_id="new", provider="cuda", gpus=same_driver)
+    references = [
+        run(seed=2, run_id="old", provider="cuda", gpus=old_driver),  # given first
+        run(seed=3, run_id="same", provider="cuda", gpus=same_driver),
+    ]
+    report = build_report([candidate], references, rule=Rule())
+    assert report.baseline == ["runs-same"]
+    assert not any(n.startswith("VERSION COMPARISON") for n in report.notes)
+    assert any(n.startswith("runs-old (") and n.endswith("also matched, not used") for n in report.notes)
