@@ -195,13 +195,14 @@ def _llama_cpp_overhead(sku: Sku) -> tuple[float, str]:
     assert source.llama_cpp_tg512 is not None  # every SKU has figures or a stand-in with figures
     context = LLAMA_BENCH_TG / 2
     read = LLAMA3_8B_Q4_K_M_BYTES + LLAMA3_8B.kv_bytes_per_token * context
-    roofline = read / (sku.memory_bandwidth_gb_s * GB)
+    # The overhead is the stand-in's (measured on its own bandwidth): same chip, same per-step cost.
+    roofline = read / (source.memory_bandwidth_gb_s * GB)
     step = 1.0 / source.llama_cpp_tg512
     overhead = max(step - roofline, 0.0)
     stand_in = f" (figures of {source.display}: same chip and clocks)" if source is not sku else ""
     line = (
         f"{sku.display}: llama.cpp tg512 {source.llama_cpp_tg512} tok/s -> {step * 1e3:.3f} ms/token; "
-        f"roofline ({read / GB:.3f} GB) / {sku.memory_bandwidth_gb_s:g} GB/s = {roofline * 1e3:.3f} ms; "
+        f"roofline ({read / GB:.3f} GB) / {source.memory_bandwidth_gb_s:g} GB/s = {roofline * 1e3:.3f} ms; "
         f"overhead {overhead * 1e3:.3f} ms/step{stand_in}"
     )
     return overhead, line
