@@ -128,3 +128,15 @@ def test_every_shipped_file_loads_as_a_derived_baseline():
     assert {f.name for f in files} >= {f"derived-{s.architecture}-{s.id}.json" for s in SKUS}
     for path in files:
         assert load_baseline(path).provenance == "derived"
+
+
+def test_a_sku_on_a_stand_ins_figures_is_never_expected_faster_than_the_stand_in():
+    # The A100 40GB has no published figure and borrows the 80GB SXM's: same chip, less bandwidth.
+    calibration = calibrate()
+    small, large = SKUS_BY_ID["a100-40gb"], SKUS_BY_ID["a100-80gb"]
+    for cost in real_model_costs().values():
+        for params in (
+            PointParams(prompt_tokens=p, batch_size=1, output_tokens=128) for p in (64, 512, 2048)
+        ):
+            slower = expect(cost, small, calibration, params).decode_tokens_per_s
+            assert slower < expect(cost, large, calibration, params).decode_tokens_per_s
