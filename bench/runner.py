@@ -30,7 +30,7 @@ from bench.engine.genai import (
 from bench.environment import collect_host, collect_providers, collect_software, environment_flags
 from bench.errors import BenchError, StoppedBeforeMeasuring
 from bench.metrics import spec
-from bench.models.identity import ModelIdentity
+from bench.models.identity import ModelIdentity, model_key
 from bench.models.refs import ResolvedModel, describe_model, resolve_model
 from bench.prompts import make_prompt
 from bench.results.schema import (
@@ -47,7 +47,6 @@ from bench.scenarios import Expansion, Scenario, SweepPoint, expand
 from bench.telemetry.api import PointShape, Probe, Telemetry
 from bench.telemetry.session import create_telemetry
 from bench.telemetry.summary import repetition_metrics
-from bench.twins.spec import TwinSpec
 from bench.validity import assess_point
 
 IN_PROGRESS = "in progress: the run had not finished when this file was written"
@@ -104,30 +103,6 @@ class RunRequest:
 class RunOutcome:
     document: ResultDocument
     path: Path
-
-
-def model_key(identity: ModelIdentity) -> str:
-    """The part of a point id that names the model, stable across machines and runs, and different for
-    different models: a twin's non-default options are part of it, and a bare folder is named with its
-    content hash (two folders called ``model`` are not the same model, nor one named like a registry
-    model)."""
-    if identity.kind == "twin" and identity.twin is not None:
-        twin = identity.twin
-        defaults = TwinSpec.create(twin.family, twin.size, provider=twin.provider)
-        options = [
-            f"{name}={value}"
-            for name, value, default in (
-                ("block_size", twin.block_size, defaults.block_size),
-                ("quant", "sym" if twin.symmetric else "asym", "sym" if defaults.symmetric else "asym"),
-                ("dtype", twin.io_dtype, defaults.io_dtype),
-                ("seed", twin.seed, defaults.seed),
-            )
-            if value != default
-        ]
-        return f"twin:{twin.family}:{twin.size}" + (f":{','.join(options)}" if options else "")
-    if identity.kind == "path":
-        return f"{identity.name}@{identity.content_sha256[:12]}"
-    return identity.name
 
 
 def point_id(identity: ModelIdentity, provider: str, params: PointParams) -> str:

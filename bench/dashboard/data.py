@@ -36,6 +36,7 @@ from bench.compare.engine import references_to_baselines, split_by_context
 from bench.compare.report import ComparisonReport, ComparisonRow
 from bench.errors import BenchError
 from bench.metrics import spec
+from bench.models.identity import model_key
 from bench.results.schema import Point, ResultDocument, Session
 from bench.telemetry.types import Figure
 
@@ -184,10 +185,7 @@ def _models(documents: Iterable[ResultDocument]) -> dict[str, dict]:
 
 
 def _model_key(session: Session) -> str:
-    identity = session.model
-    if identity.kind == "twin":
-        return f"twin:{identity.family}:{identity.size}"
-    return identity.name
+    return model_key(session.model)  # the same key the session's point ids carry
 
 
 def _run_row(document: ResultDocument, role: str) -> dict:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bench.twins.spec import TwinSpec
+
 ModelKind = Literal["real", "twin", "path"]
 """``real``: a registry name resolved to a local copy of the published weights; ``twin``: synthetic
 weights written by bench; ``path``: any folder with a ``genai_config.json`` given by path (unknown
@@ -97,3 +99,27 @@ class ModelIdentity(BaseModel):
     @property
     def folder(self) -> Path:
         return Path(self.path)
+
+
+def model_key(identity: ModelIdentity) -> str:
+    """The part of a point id that names the model, stable across machines and runs, and different for
+    different models: a twin's non-default options are part of it, and a bare folder is named with its
+    content hash (two folders called ``model`` are not the same model, nor one named like a registry
+    model)."""
+    if identity.kind == "twin" and identity.twin is not None:
+        twin = identity.twin
+        defaults = TwinSpec.create(twin.family, twin.size, provider=twin.provider)
+        options = [
+            f"{name}={value}"
+            for name, value, default in (
+                ("block_size", twin.block_size, defaults.block_size),
+                ("quant", "sym" if twin.symmetric else "asym", "sym" if defaults.symmetric else "asym"),
+                ("dtype", twin.io_dtype, defaults.io_dtype),
+                ("seed", twin.seed, defaults.seed),
+            )
+            if value != default
+        ]
+        return f"twin:{twin.family}:{twin.size}" + (f":{','.join(options)}" if options else "")
+    if identity.kind == "path":
+        return f"{identity.name}@{identity.content_sha256[:12]}"
+    return identity.name
