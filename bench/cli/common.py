@@ -10,6 +10,7 @@ import typer
 import bench
 from bench.atomic import check_file_path
 from bench.errors import BenchError
+from bench.scenarios import PROVIDERS
 
 REPO_ROOT = Path(bench.__file__).resolve().parent.parent
 
@@ -35,6 +36,28 @@ def check_output_paths(*, out_dir: Path, dashboard: Path | None) -> None:
     if dashboard is not None:
         check_file_path(dashboard)
 
+
+# The scenario overrides `bench run` and `bench gate` share.
+ModelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Replace the scenario's models (repeatable): a registry name (mistral-nemo-12b, "
+        "nemotron-mini-4b), a folder with genai_config.json, or twin:FAMILY:SIZE.",
+    ),
+]
+ProvidersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--provider", "-p", help=f"Replace the scenario's providers (repeatable): {', '.join(PROVIDERS)}."
+    ),
+]
+RepetitionsOption = Annotated[int | None, typer.Option(min=1, help="Override the scenario's repetitions.")]
+WarmupOption = Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")]
+TelemetryOption = Annotated[
+    bool, typer.Option("--telemetry/--no-telemetry", help="Collect GPU/host telemetry around each phase.")
+]
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")

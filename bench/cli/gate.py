@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DashboardOption, OutDirOption, check_output_paths
+from bench.cli.common import (
+    DashboardOption,
+    ModelsOption,
+    OutDirOption,
+    ProvidersOption,
+    RepetitionsOption,
+    TelemetryOption,
+    WarmupOption,
+    check_output_paths,
+)
 from bench.cli.compare import (
     EXIT_REGRESSION,
     AlphaOption,
@@ -40,21 +49,12 @@ def gate(
             "folder.",
         ),
     ],
-    model: Annotated[
-        list[str] | None, typer.Option("--model", "-m", help="Replace the scenario's models (repeatable).")
-    ] = None,
-    provider: Annotated[
-        list[str] | None,
-        typer.Option("--provider", "-p", help="Replace the scenario's providers (repeatable)."),
-    ] = None,
-    repetitions: Annotated[
-        int | None, typer.Option(min=1, help="Override the scenario's repetitions.")
-    ] = None,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")] = None,
+    model: ModelsOption = None,
+    provider: ProvidersOption = None,
+    repetitions: RepetitionsOption = None,
+    warmup: WarmupOption = None,
     out: OutDirOption = Path("results"),
-    telemetry: Annotated[
-        bool, typer.Option("--telemetry/--no-telemetry", help="Collect GPU/host telemetry around each phase.")
-    ] = True,
+    telemetry: TelemetryOption = True,
     alpha: AlphaOption = None,
     min_effect: MinEffectOption = None,
     correction: CorrectionOption = None,

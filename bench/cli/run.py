@@ -11,14 +11,25 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bench.cli.common import DashboardOption, JsonOption, OutDirOption, check_output_paths, scenario_dirs
+from bench.cli.common import (
+    DashboardOption,
+    JsonOption,
+    ModelsOption,
+    OutDirOption,
+    ProvidersOption,
+    RepetitionsOption,
+    TelemetryOption,
+    WarmupOption,
+    check_output_paths,
+    scenario_dirs,
+)
 from bench.console import RichReporter, summary_table
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
 from bench.interrupt import graceful_stop
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
-from bench.scenarios import PROVIDERS, find_scenario, load_scenario, parse_scenario
+from bench.scenarios import find_scenario, load_scenario, parse_scenario
 
 EXIT_INVALID_POINTS = 1
 EXIT_INTERRUPTED = 130
@@ -29,30 +40,13 @@ def run(
         str,
         typer.Argument(help="Scenario name (smoke, ci-gate, qualification, driver-compare) or a .yaml path."),
     ] = "smoke",
-    model: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--model",
-            "-m",
-            help="Replace the scenario's models (repeatable): a registry name (mistral-nemo-12b, "
-            "nemotron-mini-4b), a folder with genai_config.json, or twin:FAMILY:SIZE.",
-        ),
-    ] = None,
-    provider: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--provider", "-p", help=f"Replace the scenario's providers (repeatable): {', '.join(PROVIDERS)}."
-        ),
-    ] = None,
-    repetitions: Annotated[
-        int | None, typer.Option(min=1, help="Override the scenario's repetitions.")
-    ] = None,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Override the scenario's warmup count.")] = None,
+    model: ModelsOption = None,
+    provider: ProvidersOption = None,
+    repetitions: RepetitionsOption = None,
+    warmup: WarmupOption = None,
     out: OutDirOption = Path("results"),
     json_output: JsonOption = False,
-    telemetry: Annotated[
-        bool, typer.Option("--telemetry/--no-telemetry", help="Collect GPU/host telemetry around each phase.")
-    ] = True,
+    telemetry: TelemetryOption = True,
     sample_interval_ms: Annotated[
         float, typer.Option(min=1.0, help="Background telemetry sampling interval.")
     ] = 10.0,
