@@ -19,8 +19,7 @@ from bench.compare.render import print_report, to_json, to_markdown
 from bench.compare.report import ComparisonReport
 from bench.errors import BenchError
 from bench.metrics import METRICS
-
-EXIT_REGRESSION = 1
+from bench.outcome import EXIT_FAIL as EXIT_REGRESSION
 
 AlphaOption = Annotated[
     float | None,

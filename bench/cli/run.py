@@ -27,12 +27,11 @@ from bench.console import RichReporter, summary_table
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
 from bench.interrupt import graceful_stop
+from bench.outcome import EXIT_FAIL as EXIT_INVALID_POINTS
+from bench.outcome import EXIT_INTERRUPTED
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
-
-EXIT_INVALID_POINTS = 1
-EXIT_INTERRUPTED = 130
 
 
 def run(

@@ -1,0 +1,1 @@
+"""Report formats shared by every deciding command (compare, gate, ab, qualify)."""
