@@ -29,3 +29,10 @@ def test_junit_parses_back_with_counts_and_escaped_text(tmp_path):
     assert skipped.get("classname") == "<script>alert(1)</script>"
     assert skipped.find("skipped").get("message") == "flagged: high CV"
     assert "<script>" not in junit_xml(cases, suite="s")
+
+
+def test_markdown_text_is_escaped_and_cells_stay_cells():
+    from bench.report.markdown import md_cell, md_text
+
+    assert md_text("<script>alert(1)</script>\nnext") == "&lt;script&gt;alert(1)&lt;/script&gt; next"
+    assert md_cell("a|b") == "a\\|b"
