@@ -402,6 +402,7 @@ class _Sweep:
                 generations=generations,
                 decode_tokens_per_s=metrics["decode_tokens_per_s"].samples,
                 generated_tokens=point.batch_size * point.output_tokens,
+                first_token_s=[t.first_token_ns / NS_PER_S for t in timings],
             )
         cv = {name: m.summary.cv for name, m in metrics.items() if m.summary is not None}
         validity = assess_point(

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 Scope = Literal["process", "device", "system"]
+NOT_RECORDED = "not recorded (result written before schema version 2)"
 MIB = 1024 * 1024
 
 
@@ -295,6 +296,17 @@ class RepetitionTelemetry(_Phase):
     throttled: bool = Field(description="a throttle reason was seen or a violation counter moved")
     throttle_reasons: list[str] = Field(default_factory=list)
     avg_power_w: Figure
+    # The energy counter's course over a generation phase, (s since start, mJ): kept in memory to split
+    # the energy at the first token when the point is summarized, never written to the result.
+    _energy_trace: list[tuple[float, int]] = PrivateAttr(default_factory=list)
+    _energy_reason: str | None = PrivateAttr(default=None)
+
+    def keep_energy_trace(self, trace: list[tuple[float, int]], reason: str | None) -> None:
+        self._energy_trace, self._energy_reason = list(trace), reason
+
+    @property
+    def energy_trace(self) -> tuple[list[tuple[float, int]], str | None]:
+        return self._energy_trace, self._energy_reason
 
 
 # -- per point ------------------------------------------------------------------------------------
@@ -350,7 +362,17 @@ class PointTelemetry(BaseModel):
     pcie_generation: Series
     pcie_width: Series
     energy_j: Figure = Field(description="mean GPU energy of one generation phase (prefill + decode)")
-    energy_per_token_j: Figure
+    energy_per_token_j: Figure = Field(
+        description="energy_j / generated tokens: includes the prefill (see the two figures below)"
+    )
+    prefill_energy_j: Figure = Field(
+        default_factory=lambda: Figure.missing("J", NOT_RECORDED),
+        description="mean energy from the start of the generation phase to the first token (v2)",
+    )
+    decode_energy_per_token_j: Figure = Field(
+        default_factory=lambda: Figure.missing("J/token", NOT_RECORDED),
+        description="mean energy after the first token / tokens decoded after it (v2)",
+    )
     avg_power_w: Figure
     host_peak_rss_mib: Figure
     cpu_util_pct: Figure
