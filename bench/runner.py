@@ -229,7 +229,7 @@ class _Sweep:
                     device_id=self._device_id(provider),
                     interval_s=self.request.sample_interval_s,
                     enabled=self.request.telemetry,
-                    **({"dxgi_luid": options["luid"]} if provider == "dml" and "luid" in options else {}),
+                    provider_options=options,
                 )
             return telemetries[provider]
 
@@ -310,6 +310,8 @@ class _Sweep:
             model=resolved.identity,
             provider=provider,
             provider_options=options,
+            genai_provider_options=loaded.genai_options if provider != "cpu" else None,
+            dml_adapter=loaded.dml_adapter,
             device_id=device_id if provider != "cpu" else None,
             metrics={"model_load_s": Metric(unit="s", samples=[loaded.load_ns / NS_PER_S])},
             telemetry=probe.sample,

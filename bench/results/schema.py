@@ -8,6 +8,12 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
+2 (this stop) optional fields, defaults keep version-1 files loadable. GPU/telemetry (issue 11):
+  ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the DirectML adapter: name, LUID,
+  vendor id, dedicated memory, how it was chosen); ``telemetry.device.adapter`` and ``.pci_bus_id``;
+  ``telemetry.cuda_process_seen`` (session) and the ``gpu_process_not_seen`` flag; point telemetry
+  ``prefill_energy_j`` and ``decode_energy_per_token_j``; roofline ``weights`` (bytes by dtype),
+  ``weight_bytes_method`` and ``roofline_unavailable`` reasons for models bench cannot size.
 """
 
 from __future__ import annotations
@@ -20,7 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
 from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
-from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
+from bench.telemetry.types import (
+    DmlAdapter,
+    GpuInventory,
+    PointTelemetry,
+    RepetitionTelemetry,
+    SessionTelemetry,
+)
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
@@ -94,6 +106,10 @@ class Session(BaseModel):
     model: ModelIdentity
     provider: str
     provider_options: dict[str, str] = Field(default_factory=dict)
+    genai_provider_options: dict[str, str] | None = Field(
+        default=None, description="what onnxruntime-genai was given (dml: device_id becomes luid) (v2)"
+    )
+    dml_adapter: DmlAdapter | None = Field(default=None, description="the DirectML adapter (v2)")
     device_id: int | None = None
     metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
     telemetry: SessionTelemetry | None = None

@@ -18,15 +18,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
 from bench.errors import BenchError
 from bench.models.identity import ModelIdentity
+from bench.telemetry.adapters import DmlSelection, resolve_dml_adapter, select_dml_adapter
 from bench.telemetry.api import Phase, PointShape, Probe, Telemetry
-from bench.telemetry.dxgi import DxgiError, VideoMemoryReader, open_video_memory_reader
+from bench.telemetry.dxgi import (
+    DxgiEnumeration,
+    DxgiError,
+    VideoMemoryReader,
+    enumerate_adapters,
+    open_video_memory_reader,
+)
 from bench.telemetry.energy import average_power
 from bench.telemetry.gpu import map_cuda_device, map_dml_adapter, read_inventory, unavailable_inventory
 from bench.telemetry.host import linux_peak_rss, measure_host_bandwidth, missing_host_phase
@@ -111,6 +118,7 @@ class CollectingTelemetry:
         nvml_reason: str | None,
         dxgi: VideoMemoryReader | None,
         dxgi_reason: str | None,
+        dml_selection: DmlSelection | None = None,
         host_bandwidth: Callable[[], Figure],
         platform: str,
         pid: int,
@@ -123,6 +131,7 @@ class CollectingTelemetry:
         self._nvml = nvml
         self._dxgi = dxgi
         self._dxgi_reason = dxgi_reason if provider == "dml" else None
+        self._dml_selection = dml_selection
         self._host_bandwidth = host_bandwidth
         self._platform = platform
         self._pid = pid
@@ -169,8 +178,8 @@ class CollectingTelemetry:
         if self.provider == "cuda":
             self.mapping = map_cuda_device(self.device_id, devices, device_count=self._inventory.device_count)
         else:
-            adapter = self._dxgi.adapter if self._dxgi is not None else None
-            self.mapping = map_dml_adapter(self.device_id, devices, adapter, dxgi_reason=self._dxgi_reason)
+            selection = self._dml_selection or select_dml_adapter({}, None, reason=self._dxgi_reason)
+            self.mapping = map_dml_adapter(devices, selection)
         if self._nvml is None:
             self._gpu_reason = nvml_reason or "NVML unavailable"
             return
@@ -569,6 +578,9 @@ def create_telemetry(
     nvml: Any | None = None,
     dxgi: VideoMemoryReader | None = None,
     dxgi_luid: str | None = None,
+    provider_options: Mapping[str, str] | None = None,
+    dxgi_adapters: Callable[[], DxgiEnumeration] | None = None,
+    open_dxgi: Callable[..., VideoMemoryReader] | None = None,
     host_bandwidth: Callable[[], Figure] | None = None,
     platform: str | None = None,
     nvml_factory: str | None = None,
@@ -576,9 +588,11 @@ def create_telemetry(
 ) -> Telemetry:
     """Telemetry for one provider and device.
 
-    ``nvml``: a pynvml-like module (default: the real ``pynvml``); ``dxgi``: a ``VideoMemoryReader``
-    (default on Windows for provider dml: the adapter onnxruntime-genai picks for ``device_id``, or the
-    one with ``dxgi_luid`` when its ``luid`` provider option is set, "HighPart:LowPart");
+    ``nvml``: a pynvml-like module (default: the real ``pynvml``). Provider dml: ``provider_options``
+    (the scenario's dml options; without them ``device_id`` / ``dxgi_luid``) choose the adapter as
+    onnxruntime-genai will (bench/telemetry/adapters.py), over ``dxgi_adapters()`` (default: DXGI's
+    enumeration), and ``open_dxgi(luid=...)`` opens the reader of that adapter (``dxgi``: a reader
+    given directly, whose adapter is then the only one known);
     ``host_bandwidth``: returns the CPU roofline's bandwidth (default: measured once per process).
 
     Sampling: continuous series come from a separate sampler process (bench/telemetry/worker.py), which
@@ -604,11 +618,24 @@ def create_telemetry(
     except NvmlError as exc:
         nvml_reason = exc.reason
     dxgi_reason = None
-    if provider == "dml" and dxgi is None:
-        try:
-            dxgi = open_video_memory_reader(device_index=device_id, luid=dxgi_luid)
-        except DxgiError as exc:
-            dxgi_reason = exc.reason
+    selection = None
+    if provider == "dml":
+        options = dict(provider_options) if provider_options is not None else {}
+        if provider_options is None and dxgi_luid is not None:
+            options["luid"] = dxgi_luid
+        elif provider_options is None and device_id:
+            options["device_id"] = str(device_id)
+        if dxgi_adapters is None and dxgi is not None:
+            only = [(dxgi.adapter, False)]  # an injected reader: its adapter is the only one known
+            dxgi_adapters = lambda: DxgiEnumeration(plain=only, high_performance=only)  # noqa: E731
+        selection = resolve_dml_adapter(options, enumerate_dxgi=dxgi_adapters or enumerate_adapters)
+        if selection.adapter is None:
+            dxgi_reason = selection.unavailable
+        elif dxgi is None:
+            try:
+                dxgi = (open_dxgi or open_video_memory_reader)(luid=selection.adapter.luid)
+            except DxgiError as exc:
+                dxgi_reason = exc.reason
     return CollectingTelemetry(
         provider=provider,
         device_id=device_id,
@@ -617,6 +644,7 @@ def create_telemetry(
         nvml_reason=nvml_reason,
         dxgi=dxgi if provider == "dml" else None,
         dxgi_reason=dxgi_reason,
+        dml_selection=selection,
         host_bandwidth=host_bandwidth or measure_host_bandwidth,
         platform=platform,
         pid=os.getpid(),

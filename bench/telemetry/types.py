@@ -121,6 +121,24 @@ class MemorySpan(BaseModel):
 # -- GPU identity (once per run) ------------------------------------------------------------------
 
 
+class DmlAdapter(BaseModel):
+    """The DXGI adapter DirectML runs on, as bench told onnxruntime-genai to pick it (v2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str | None = None
+    luid: str | None = Field(default=None, description="HighPart:LowPart, onnxruntime-genai's format")
+    vendor_id: int | None = None
+    device_id: int | None = Field(default=None, description="PCI device id of the adapter")
+    subsys_id: int | None = None
+    dedicated_video_memory_mib: float | None = None
+    selected_by: str = Field(description="e.g. 'device_id 1 (high-performance order) -> luid 0:5678'")
+    genai_options: dict[str, str] = Field(
+        default_factory=dict, description="the dml provider options onnxruntime-genai was given"
+    )
+    unavailable: str | None = Field(default=None, description="why the adapter is unknown (no DXGI)")
+
+
 class DeviceMapping(BaseModel):
     """Which NVML device (and DXGI adapter) stands for the device onnxruntime-genai was told to use."""
 
@@ -132,6 +150,8 @@ class DeviceMapping(BaseModel):
     uuid: str | None = None
     name: str | None = None
     dxgi_adapter: str | None = Field(default=None, description="DXGI adapter description and LUID (DirectML)")
+    adapter: DmlAdapter | None = Field(default=None, description="the DirectML adapter in full (v2)")
+    pci_bus_id: str | None = Field(default=None, description="PCI bus id of the NVML device (v2)")
     method: str = Field(description="how the match was made, e.g. 'index (CUDA_DEVICE_ORDER=PCI_BUS_ID)'")
     ambiguous: str | None = Field(default=None, description="why the match may be wrong, when it may be")
     unavailable: str | None = None
