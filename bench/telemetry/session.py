@@ -65,6 +65,7 @@ from bench.telemetry.types import (
 from bench.telemetry.vram import (
     PRIMARY_LIST,
     DxgiMemory,
+    NvmlMemory,
     ProcessKind,
     ProcessSnapshot,
     choose_memory_api,
@@ -137,6 +138,7 @@ class CollectingTelemetry:
         self._pid = pid
         self._self_pids = {pid}
         self._pid_inferred = False
+        self._process_seen: bool | None = None  # None: no readable process list of the mapped device
         self._sampler: SamplerProcess | None = None
         self._inventory = (
             read_inventory(nvml, platform=platform)
@@ -299,6 +301,12 @@ class CollectingTelemetry:
             energy_j=energy.energy(),
         )
 
+    def _note_process(self, memory: NvmlMemory | None) -> None:
+        """Whether this process has shown up in the mapped device's own process list (compute for CUDA)."""
+        if memory is None or memory.list_reasons.get(PRIMARY_LIST.get(self.provider, "compute")):
+            return
+        self._process_seen = bool(self._process_seen) or memory.own_seen or self._pid_inferred
+
     def _finish(
         self, state: _PhaseState
     ) -> tuple[WindowReport, GpuPhase | None, DxgiPhase | None, HostPhase]:
@@ -410,6 +418,7 @@ class CollectingTelemetry:
                     )
                 gpu = gpu.model_copy(update={"concurrent_processes": concurrent, "process_used": process})
             self._baseline_device_mib = gpu.device_used.start_mib
+        self._note_process(memory)
         start, end, _ = self._vram_figures(
             gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
         )
@@ -431,6 +440,7 @@ class CollectingTelemetry:
             notes=notes,
             provider=self.provider,
             device=self.mapping,
+            process_seen=self._process_seen,
             vram_baseline_mib=baseline,
             vram_after_load_mib=after,
             vram_weights_mib=difference(end, start, "after model load − before"),
@@ -454,6 +464,7 @@ class CollectingTelemetry:
         notes = report.notes
         clocks = report.parts.clocks if report.parts is not None else None
         energy_probe = report.parts.energy if report.parts is not None else None
+        self._note_process(report.parts.memory if report.parts is not None else None)
         concurrent = gpu.concurrent_processes if gpu else []
         start, end, peak = self._vram_figures(
             gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
@@ -500,6 +511,15 @@ class CollectingTelemetry:
                 self.device.peak_memory_bandwidth_gb_s, "GB/s", NVML_BANDWIDTH_METHOD, "device"
             )
         session = self._session
+        not_seen = None
+        if self.provider == "cuda" and self._process_seen is False and self.mapping is not None:
+            bus = f" (PCI {self.mapping.pci_bus_id})" if self.mapping.pci_bus_id else ""
+            not_seen = (
+                f"this process never appeared in the compute-process list of NVML device "
+                f"{self.mapping.nvml_index}{bus}, the GPU bench maps {self.mapping.requested} to: "
+                "onnxruntime-genai may have run on another GPU (CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER), "
+                "so this GPU's memory, clocks and energy may not be the run's"
+            )
         return SessionContext(
             provider=self.provider,
             weights=session.vram_weights_mib if session else Figure.missing("MiB", NO_LOAD),
@@ -510,6 +530,7 @@ class CollectingTelemetry:
             gpu_reason=self._gpu_reason,
             dxgi_reason=self._dxgi_reason,
             notes=tuple(self._notes),
+            process_not_seen=not_seen,
         )
 
     def summarize_point(

@@ -40,6 +40,7 @@ class SessionContext:
     gpu_reason: str | None = None
     dxgi_reason: str | None = None
     notes: tuple[str, ...] = ()
+    process_not_seen: str | None = None  # CUDA: our pid never in the mapped device's process list
 
 
 def summarize_point(
@@ -107,6 +108,7 @@ def summarize_point(
             ("throttled", throttled),
             ("memory_spill", spill),
             ("concurrent_gpu_process", concurrent),
+            ("gpu_process_not_seen", context.process_not_seen),
         )
         if on
     ]
@@ -142,6 +144,7 @@ def summarize_point(
         cpu_util_pct=_mean([r.host.cpu_util_pct for r in reps], "%"),
         roofline=roofline,
         roofline_unavailable=roofline_reason,
+        gpu_process_not_seen=context.process_not_seen,
         flags=flags,
         notes=notes,
     )

@@ -300,6 +300,10 @@ class SessionTelemetry(_Phase):
 
     provider: str
     device: DeviceMapping | None = None
+    process_seen: bool | None = Field(
+        default=None,
+        description="this process appeared in the mapped device's process list (None: list unreadable) (v2)",
+    )
     vram_baseline_mib: Figure = Field(description="before the model was loaded")
     vram_after_load_mib: Figure
     vram_weights_mib: Figure = Field(description="after load − before load")
@@ -398,7 +402,11 @@ class PointTelemetry(BaseModel):
     cpu_util_pct: Figure
     roofline: Roofline | None = None
     roofline_unavailable: str | None = None
+    gpu_process_not_seen: str | None = Field(
+        default=None, description="CUDA: why the mapped GPU may not be the one the run used (v2)"
+    )
     flags: list[str] = Field(
-        default_factory=list, description="throttled, memory_spill, concurrent_gpu_process"
+        default_factory=list,
+        description="throttled, memory_spill, concurrent_gpu_process, gpu_process_not_seen",
     )
     notes: list[str] = Field(default_factory=list)
