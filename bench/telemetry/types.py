@@ -341,7 +341,12 @@ class Roofline(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    weight_bytes: int = Field(description="INT4 weights + scales + zero points read once per decode step")
+    weight_bytes: int = Field(
+        description="every weight initializer read once per decode step (v2: all dtypes)"
+    )
+    weights_by_dtype: dict[str, int] = Field(
+        default_factory=dict, description="weight_bytes by element type, e.g. 'int4 (MatMulNBits)' (v2)"
+    )
     kv_bytes_per_step: float = Field(
         description="K and V read per step at the mean decode context, whole batch"
     )
