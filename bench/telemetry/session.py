@@ -205,6 +205,11 @@ class CollectingTelemetry:
     def inventory(self) -> GpuInventory:
         return self._inventory
 
+    @property
+    def pids(self) -> frozenset[int]:
+        """This process's pid, and the one NVML lists for it when it runs in another PID namespace."""
+        return frozenset(self._self_pids)
+
     def track_load(self) -> _Tracked[SessionTelemetry]:
         return _Tracked(lambda: self._begin(interval_s=self.interval_s, baseline=None), self._end_load)
 

@@ -297,3 +297,8 @@ def gpu_of_parent_process() -> FakeNvml:
 
 def fake_functions() -> list[str]:
     return sorted(name for name in vars(FakeNvml) if name.startswith("nvml"))
+
+
+def gpu_of_this_process() -> FakeNvml:
+    """The same GPU for sampling on a thread in this process: its list holds this process."""
+    return PoweredNvml([FakeGpu(compute_processes=[(os.getpid(), 6 * GIB)])])
