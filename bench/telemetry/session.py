@@ -8,9 +8,11 @@
     point = telemetry.summarize_point(...)
     telemetry.close()
 
-Each tracked window takes a first reading on enter, polls in a background thread (load and generation;
-Generator creation is short and only needs its two ends), and a final reading on exit. Nothing a probe
-does can raise into the measurement: a failing reading becomes "unavailable: <reason>".
+Each tracked window takes a first reading on enter, is polled by the sampler process while it runs
+(load and generation; Generator creation is short and only needs its two ends; see worker.py), and takes
+a final reading on exit. The measuring process itself works only at those two boundaries (and reads
+DXGI there, which only it can). Nothing a probe does can raise into the measurement: a failing reading
+becomes "unavailable: <reason>".
 """
 
 from __future__ import annotations
