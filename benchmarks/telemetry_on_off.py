@@ -10,13 +10,14 @@ generation phases tracked). Sides:
   CUDA run does, on the CPU build; ``--provider cuda --nvml real`` measures the real thing on a GPU
   (benchmarks/gpu_check.sh);
 - thread (with ``--with-thread``): the same probe set sampled on a thread in the measuring process, as
-  bench did before the sampler process (the fake NVML costs only Python time, the part that holds the GIL).
+  bench did before the sampler process (the fake NVML costs only Python time, the part that holds the GIL);
+- off again (with ``--again``): a second "off" side; its ratio to "off" is the noise floor of this machine.
 
 Reported: per side the median TTFT and decode tokens/s over all repetitions, the ratio to "off", and
 the spread of the per-round ratios (min-max over rounds). The machine this ran on is shared: repeat it.
 
     PYTHONPATH=. .venv/bin/python benchmarks/telemetry_on_off.py [--model twin:mistral-nemo-12b:small]
-        [--rounds 12] [--reps 5] [--interval-ms 10] [--with-thread]
+        [--rounds 12] [--reps 5] [--interval-ms 10] [--with-thread] [--again]
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ FAKE = "tests.telemetry.fake_nvml:gpu_of_parent_process"
 BANDWIDTH = Figure.of(1.0, "GB/s", "unused")
 
 
-def sides(interval_s: float, with_thread: bool, real_nvml: bool) -> dict[str, Any]:
+def sides(interval_s: float, with_thread: bool, real_nvml: bool, again: bool) -> dict[str, Any]:
     made: dict[str, Any] = {"off": DisabledTelemetry("cuda")}
+    if again:  # an A/A side: the ratio "off again" / "off" is this machine's noise floor
+        made["off again"] = DisabledTelemetry("cuda")
     made["process"] = create_telemetry(
         provider="cuda",
         nvml_factory=None if real_nvml else FAKE,
@@ -71,6 +74,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--interval-ms", type=float, default=10.0)
     parser.add_argument("--with-thread", action="store_true")
+    parser.add_argument("--again", action="store_true", help="add a second 'off' side: the noise floor")
     parser.add_argument("--provider", default="cpu", help="where the model runs: cpu (default) or cuda")
     parser.add_argument("--nvml", choices=("fake", "real"), default="fake", help="real: this machine's GPU")
     args = parser.parse_args()
@@ -93,7 +97,7 @@ def main() -> None:
         seed=0,
     )
     telemetries = sides(
-        args.interval_ms / 1000, args.with_thread and args.nvml == "fake", args.nvml == "real"
+        args.interval_ms / 1000, args.with_thread and args.nvml == "fake", args.nvml == "real", args.again
     )
 
     def once(telemetry: Any) -> tuple[float, float]:
