@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.architectures import FAMILIES, REAL_MODELS
 from bench.compare.baseline_files import write_baseline
 from bench.compare.baselines import (
     BaselineDocument,
@@ -52,7 +53,6 @@ from bench.compare.calibration import (
 from bench.compare.model_costs import GB, ModelCost, real_model_costs
 from bench.compare.skus import LLAMA_CPP_SOURCE, SKUS, SKUS_BY_ID, Sku, figures_of
 from bench.metrics import spec
-from bench.models.architectures import FAMILIES, REAL_MODELS
 from bench.point_key import PointKey
 from bench.providers import GPU_PROVIDERS
 from bench.results.schema import PointParams

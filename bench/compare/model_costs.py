@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bench.models.architectures import FAMILIES, REAL_MODELS, Family, Shape
+from bench.architectures import FAMILIES, REAL_MODELS, Family, Shape
 
 GB = 1e9
 FP16_BYTES = 2
