@@ -8,12 +8,14 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
-2 (this stop) optional fields, defaults keep version-1 files loadable. GPU/telemetry (issue 11):
-  ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the DirectML adapter: name, LUID,
-  vendor id, dedicated memory, how it was chosen); ``telemetry.device.adapter`` and ``.pci_bus_id``;
-  ``telemetry.cuda_process_seen`` (session) and the ``gpu_process_not_seen`` flag; point telemetry
-  ``prefill_energy_j`` and ``decode_energy_per_token_j``; roofline ``weights`` (bytes by dtype),
-  ``weight_bytes_method`` and ``roofline_unavailable`` reasons for models bench cannot size.
+2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
+  loads unchanged in meaning through ``update_to_2``.
+  GPU/telemetry (issue 11): ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the
+  DirectML adapter: name, LUID, vendor id, dedicated memory, how it was chosen);
+  ``sessions[].telemetry.device.adapter`` and ``.pci_bus_id``; ``sessions[].telemetry.process_seen`` and
+  point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
+  ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
+  ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from bench.documents import DocumentKind
 from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
 from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
+from bench.status import StatusField
 from bench.telemetry.types import (
     DmlAdapter,
     GpuInventory,
@@ -34,12 +38,10 @@ from bench.telemetry.types import (
     SessionTelemetry,
 )
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 2
 DOCUMENT_KIND = "bench.result"
 
 RunStatus = Literal["complete", "interrupted", "failed"]
-PointStatus = Literal["valid", "flagged", "invalid"]
 
 
 class Metric(BaseModel):
@@ -133,7 +135,7 @@ class Point(BaseModel):
     model_kind: Literal["real", "twin", "path"]
     provider: str
     params: PointParams
-    status: PointStatus
+    status: StatusField
     reasons: list[str] = Field(default_factory=list)
     error: str | None = None
     warmups: int
@@ -175,3 +177,22 @@ class ResultDocument(BaseModel):
     @property
     def has_twins(self) -> bool:
         return any(s.model.kind == "twin" for s in self.sessions)
+
+
+# --- reading older versions ---------------------------------------------------------------------
+
+
+def update_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: version 2 only added optional fields, so a version-1 document means the same."""
+    return data
+
+
+RESULT_DOCUMENT = DocumentKind(
+    kind=DOCUMENT_KIND,
+    what="result",
+    model=ResultDocument,
+    version=SCHEMA_VERSION,
+    upgrades={2: update_to_2},
+    hint="pass a file written by `bench run` or `bench gate`",
+)
+SUPPORTED_SCHEMA_VERSIONS = RESULT_DOCUMENT.supported

@@ -27,6 +27,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from bench.errors import BenchError
 from bench.models.identity import ModelIdentity
+from bench.providers import GPU_PROVIDERS
 from bench.telemetry.adapters import DmlSelection, resolve_dml_adapter, select_dml_adapter
 from bench.telemetry.api import Phase, PointShape, Probe, Telemetry
 from bench.telemetry.dxgi import (
@@ -78,7 +79,6 @@ from bench.telemetry.worker import REAL_NVML, SamplerError, SamplerProcess, load
 T = TypeVar("T")
 
 DISABLED = "telemetry disabled (--no-telemetry)"
-GPU_PROVIDERS = ("cuda", "dml")
 MAX_PIDS_SHOWN = 5  # pids named in an "unverified" VRAM method
 Sampling = Literal["auto", "process", "thread"]
 
