@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import signal
 import sys
 from multiprocessing.connection import Connection
 from typing import Any
@@ -70,6 +71,9 @@ def _lower_priority() -> None:
 
 def _serve(conn: Connection, nvml_factory: str | None) -> None:
     """The child: one window at a time, on request; ends when the parent closes the pipe."""
+    # Ctrl-C reaches every process of the console's group: the measuring process decides how a run
+    # stops (it finishes the repetition and keeps what it completed), the sampler goes on until told.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _lower_priority()
     nvml: Nvml | None = None
     reason: str | None = None

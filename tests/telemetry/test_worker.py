@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import threading
 import time
 
@@ -120,3 +122,15 @@ def test_prefill_and_decode_energy_are_split_at_the_first_token(shape, model):
     assert point.decode_energy_per_token_j.value == pytest.approx(270 / decoded, rel=0.15)
     assert point.energy_per_token_j.value == pytest.approx(450 / (decoded + shape.batch_size), rel=0.15)
     assert "interpolated at the first token" in point.prefill_energy_j.method
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) is a console event on Windows")
+def test_ctrl_c_is_left_to_the_measuring_process(shape):
+    telemetry = create_telemetry(provider="cuda", nvml_factory=FAKE, interval_s=0.002, platform="linux")
+    try:
+        with telemetry.track_phase("generation", point=shape) as probe:
+            os.kill(telemetry._sampler.pid, signal.SIGINT)  # what a Ctrl-C sends the whole process group
+            time.sleep(0.05)
+        assert probe.sample.gpu is not None and probe.sample.gpu.sm_clock_mhz.n > 5
+    finally:
+        telemetry.close()
