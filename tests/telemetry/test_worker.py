@@ -134,3 +134,41 @@ def test_ctrl_c_is_left_to_the_measuring_process(shape):
         assert probe.sample.gpu is not None and probe.sample.gpu.sm_clock_mhz.n > 5
     finally:
         telemetry.close()
+
+
+def test_a_sweep_through_the_runner_gets_its_series_from_the_sampler_process(tmp_path):
+    """The runner's real path on the CPU build, with the GPU probe set over the fake NVML in the child."""
+    import onnxruntime_genai as og
+
+    from bench.runner import RunRequest, run_scenario
+    from bench.scenarios import parse_scenario
+
+    scenario = parse_scenario(
+        {
+            "name": "process-sampler",
+            "models": ["twin:nemotron-mini-4b:tiny"],
+            "providers": ["cpu"],
+            "sweep": {"prompt_tokens": [16], "batch_size": [1], "output_tokens": [8]},
+            "warmup": 1,
+            "repetitions": 3,
+            "prompt": {"source": "random"},
+        }
+    )
+
+    def factory(**kwargs):  # what a CUDA run gets, while the model runs on the CPU build
+        return create_telemetry(**{**kwargs, "provider": "cuda", "nvml_factory": FAKE, "platform": "linux"})
+
+    outcome = run_scenario(
+        RunRequest(scenario=scenario, out_dir=tmp_path, sample_interval_s=0.002),
+        og=og,
+        telemetry_factory=factory,
+        command=["test"],
+    )
+    (point,) = outcome.document.points
+    assert outcome.document.status == "complete"
+    assert all(
+        rep.gpu is not None and rep.gpu.clock_events.samples >= 2 for rep in point.repetition_telemetry
+    )
+    assert outcome.document.sessions[0].telemetry.process_seen is True  # the fake lists the parent: us
+    # Prefill and decode of a tiny twin last milliseconds: the split says so instead of a number.
+    assert "too short" in point.telemetry.prefill_energy_j.unavailable
