@@ -8,6 +8,9 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
+2 (2026-12-02) optional fields, version-1 files still load: ``points[].output_sha256`` (one sha256 of
+  the generated token ids per measured repetition, in order; ``bench qualify`` checks greedy output is
+  identical across repetitions).
 """
 
 from __future__ import annotations
@@ -127,6 +130,10 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    output_sha256: list[str] = Field(
+        default_factory=list,
+        description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
+    )
 
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)
