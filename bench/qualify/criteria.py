@@ -38,7 +38,9 @@ class Criterion(BaseModel):
     name: str = Field(description="e.g. 'VRAM total', 'decode_tokens_per_s @ p512|b1|o128'")
     subject: str = Field("", description="what it was judged on: a GPU, a model, a sweep point")
     threshold: str = Field(description="the requirement, with its unit, e.g. '>= 5.9 GiB'")
-    measured: str | None = Field(None, description="the reading, with its unit; None when there is none")
+    measured: str | None = Field(
+        default=None, description="the reading, with its unit; None when there is none"
+    )
     status: Status
     reason: str = Field("", description="why it failed or was not judged; the basis of a pass")
 

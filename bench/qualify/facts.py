@@ -28,11 +28,11 @@ class GpuFacts(BaseModel):
     inventory: GpuInventory | None = None
     mapping: DeviceMapping | None = None
     device: GpuDevice | None = None
-    no_gpu: str | None = Field(None, description="'no GPU: <why>' when there is no GPU to judge")
-    sku: str | None = Field(None, description="bench's SKU class (rtx-4090, ...), None when unknown")
+    no_gpu: str | None = Field(default=None, description="'no GPU: <why>' when there is no GPU to judge")
+    sku: str | None = Field(default=None, description="bench's SKU class (rtx-4090, ...), None when unknown")
     power_default_w: Figure = Field(default_factory=lambda: Figure.missing("W", "not read"))
     ecc_enabled: bool | None = None
-    gpu_max_pcie_generation: int | None = Field(None, description="the card's own maximum generation")
+    gpu_max_pcie_generation: int | None = Field(default=None, description="the card's own maximum generation")
     idle_sm_clock_mhz: Figure = Field(default_factory=lambda: Figure.missing("MHz", "not read"))
     idle_memory_clock_mhz: Figure = Field(default_factory=lambda: Figure.missing("MHz", "not read"))
     unavailable: dict[str, str] = Field(default_factory=dict, description="reading -> why it failed")
@@ -104,7 +104,10 @@ def _read(nvml: Nvml, *, provider: str, device_id: int, platform: str) -> GpuFac
     facts.ecc_enabled = ecc[0] == nvml.constant("NVML_FEATURE_ENABLED") if ecc is not None else None
     facts.gpu_max_pcie_generation = read("gpu_max_pcie_generation", "nvmlDeviceGetGpuMaxPcieLinkGeneration")
     # Before any model is loaded: what this GPU does with nothing of ours on it.
-    for field, constant in (("idle_sm_clock_mhz", "NVML_CLOCK_SM"), ("idle_memory_clock_mhz", "NVML_CLOCK_MEM")):
+    for field, constant in (
+        ("idle_sm_clock_mhz", "NVML_CLOCK_SM"),
+        ("idle_memory_clock_mhz", "NVML_CLOCK_MEM"),
+    ):
         value = read(field, "nvmlDeviceGetClockInfo", nvml.constant(constant))
         figure = (
             Figure.of(value, "MHz", "nvml-clock-info (before load)", "device")

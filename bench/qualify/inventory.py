@@ -142,7 +142,11 @@ def _pcie(
             why = series.unavailable if series is not None and series.unavailable else "no run loaded the GPU"
             rows.append(
                 not_judged(
-                    "inventory", name, subject=subject, threshold=threshold, reason=f"no reading under load: {why}"
+                    "inventory",
+                    name,
+                    subject=subject,
+                    threshold=threshold,
+                    reason=f"no reading under load: {why}",
                 )
             )
             continue
@@ -197,14 +201,21 @@ def _persistence(facts: GpuFacts, subject: str) -> Criterion:
             reason = "not reported on this platform (Linux only)"
         return not_judged("inventory", name, subject=subject, threshold=threshold, reason=reason)
     return judged(
-        "inventory", name, ok=mode, subject=subject, threshold=threshold, measured="enabled" if mode else "disabled"
+        "inventory",
+        name,
+        ok=mode,
+        subject=subject,
+        threshold=threshold,
+        measured="enabled" if mode else "disabled",
     )
 
 
 def _ecc(facts: GpuFacts, subject: str) -> Criterion:
     name, threshold = "ECC", "enabled"
     if facts.ecc_enabled is None:
-        return not_judged("inventory", name, subject=subject, threshold=threshold, reason=_missing(facts, "ecc_enabled"))
+        return not_judged(
+            "inventory", name, subject=subject, threshold=threshold, reason=_missing(facts, "ecc_enabled")
+        )
     return judged(
         "inventory",
         name,

@@ -9,15 +9,15 @@ The profile's hash (of the validated content, not of the file's bytes) goes into
 from __future__ import annotations
 
 import hashlib
-import typing
 import json
+import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bench.errors import BenchError
 from bench.metrics import METRICS
@@ -40,10 +40,10 @@ class InventoryCriteria(_Strict):
     """Stage 1: the GPU against the model cards' supported-hardware statements."""
 
     architecture_min: Architecture = "ampere"
-    vram_total_min_gib: float = Field(5.9, gt=0, le=1024, allow_inf_nan=False)
+    vram_total_min_gib: float = Field(default=5.9, gt=0, le=1024, allow_inf_nan=False)
     driver_min_version: str = "565.00"
-    pcie_link_min_pct_of_max: float = Field(100.0, gt=0, le=100, allow_inf_nan=False)
-    power_limit_min_pct_of_default: float = Field(95.0, gt=0, le=200, allow_inf_nan=False)
+    pcie_link_min_pct_of_max: float = Field(default=100.0, gt=0, le=100, allow_inf_nan=False)
+    power_limit_min_pct_of_default: float = Field(default=95.0, gt=0, le=200, allow_inf_nan=False)
     require_persistence_mode: bool = False
     require_ecc: bool = False
 
@@ -58,18 +58,35 @@ class InventoryCriteria(_Strict):
 class MemoryBudget(_Strict):
     """VRAM a model may use, in MiB (see docs/QUALIFICATION.md for where the defaults come from)."""
 
+    after_load_min_mib: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_048_576,
+        allow_inf_nan=False,
+        description="less: the weights are not on the GPU",
+    )
     after_load_max_mib: float = Field(gt=0, le=1_048_576, allow_inf_nan=False)
     peak_max_mib: float = Field(gt=0, le=1_048_576, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MemoryBudget:
+        if self.after_load_min_mib is not None and self.after_load_min_mib > self.after_load_max_mib:
+            raise ValueError("after_load_min_mib is above after_load_max_mib")
+        if self.peak_max_mib < self.after_load_max_mib:
+            raise ValueError("peak_max_mib is below after_load_max_mib (the peak includes the weights)")
+        return self
 
 
 class FunctionCriteria(_Strict):
     """Stage 2: each model loads, generates exactly the forced tokens, deterministically, within budget."""
 
-    prompt_tokens: int = Field(512, ge=1, le=1_000_000)
-    batch_size: int = Field(1, ge=1, le=1024)
-    output_tokens: int = Field(64, ge=2, le=100_000)
-    warmup: int = Field(1, ge=0, le=100)
-    repetitions: int = Field(3, ge=2, le=1000, description="at least 2: determinism needs a second run")
+    prompt_tokens: int = Field(default=512, ge=1, le=1_000_000)
+    batch_size: int = Field(default=1, ge=1, le=1024)
+    output_tokens: int = Field(default=64, ge=2, le=100_000)
+    warmup: int = Field(default=1, ge=0, le=100)
+    repetitions: int = Field(
+        default=3, ge=2, le=1000, description="at least 2: determinism needs a second run"
+    )
     memory_budgets: dict[str, MemoryBudget] = Field(
         default_factory=dict, description="model (registry name or twin key) -> VRAM budget"
     )
@@ -78,16 +95,18 @@ class FunctionCriteria(_Strict):
 class PerformanceCriteria(_Strict):
     """Stage 3: the qualification sweep against the SKU class's baseline."""
 
-    scenario: str = Field("qualification", min_length=1, description="scenario name or .yaml path")
+    scenario: str = Field(default="qualification", min_length=1, description="scenario name or .yaml path")
     metrics: list[str] = Field(default_factory=lambda: ["decode_tokens_per_s", "prefill_tokens_per_s"])
-    repetitions: int | None = Field(None, ge=1, le=100_000, description="override the scenario's")
+    repetitions: int | None = Field(default=None, ge=1, le=100_000, description="override the scenario's")
 
     @field_validator("metrics")
     @classmethod
     def _known(cls, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in METRICS]
         if unknown or not values:
-            raise ValueError(f"unknown metric {', '.join(unknown) or '(none)'}; choose from {', '.join(METRICS)}")
+            raise ValueError(
+                f"unknown metric {', '.join(unknown) or '(none)'}; choose from {', '.join(METRICS)}"
+            )
         return values
 
 
@@ -95,14 +114,14 @@ class SoakCriteria(_Strict):
     """Stage 4: sustained decode on one model; the machine must hold its pace, clocks and memory."""
 
     model: str = Field(min_length=1)
-    duration_s: float = Field(600.0, ge=1, le=86_400, allow_inf_nan=False)
-    interval_s: float = Field(30.0, gt=0, le=3600, allow_inf_nan=False)
-    prompt_tokens: int = Field(128, ge=1, le=1_000_000)
-    batch_size: int = Field(1, ge=1, le=1024)
-    output_tokens: int = Field(256, ge=2, le=100_000)
-    throughput_drop_max_pct: float = Field(10.0, ge=0, le=100, allow_inf_nan=False)
-    throttle_time_max_pct: float = Field(5.0, ge=0, le=100, allow_inf_nan=False)
-    vram_growth_max_mib: float = Field(64.0, ge=0, le=1_048_576, allow_inf_nan=False)
+    duration_s: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
+    interval_s: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
+    prompt_tokens: int = Field(default=128, ge=1, le=1_000_000)
+    batch_size: int = Field(default=1, ge=1, le=1024)
+    output_tokens: int = Field(default=256, ge=2, le=100_000)
+    throughput_drop_max_pct: float = Field(default=10.0, ge=0, le=100, allow_inf_nan=False)
+    throttle_time_max_pct: float = Field(default=5.0, ge=0, le=100, allow_inf_nan=False)
+    vram_growth_max_mib: float = Field(default=64.0, ge=0, le=1_048_576, allow_inf_nan=False)
 
 
 class Profile(_Strict):
@@ -110,9 +129,9 @@ class Profile(_Strict):
     description: str = ""
     provider: Provider = "cuda"
     models: list[str] = Field(min_length=1)
-    inventory: InventoryCriteria = Field(default_factory=InventoryCriteria)
-    function: FunctionCriteria = Field(default_factory=FunctionCriteria)
-    performance: PerformanceCriteria = Field(default_factory=PerformanceCriteria)
+    inventory: InventoryCriteria = Field(default_factory=lambda: InventoryCriteria())
+    function: FunctionCriteria = Field(default_factory=lambda: FunctionCriteria())
+    performance: PerformanceCriteria = Field(default_factory=lambda: PerformanceCriteria())
     soak: SoakCriteria
 
     def digest(self) -> str:
@@ -145,7 +164,7 @@ def load_profile(name_or_path: str) -> LoadedProfile:
             raise BenchError(f"cannot read the profile: {exc}", field=f"--profile {name_or_path}") from None
         origin = str(path)
     else:
-        resource = resources.files("bench.qualify").joinpath("profiles", f"{name_or_path}.yaml")
+        resource = resources.files("bench.qualify").joinpath("profiles").joinpath(f"{name_or_path}.yaml")
         if not resource.is_file():
             raise BenchError(
                 f"no shipped profile named {name_or_path!r}",
