@@ -30,9 +30,6 @@ class _ConsoleProgress:
     def runner(self) -> Reporter:
         return RichReporter(self.console)
 
-    def done(self) -> None:
-        pass
-
 
 def qualify(
     profile: Annotated[
