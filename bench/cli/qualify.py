@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -71,12 +72,16 @@ def qualify(
     report = outputs.report
     console = Console()
     for criterion in report.criteria:
-        if criterion.status is not Status.PASS:
+        if criterion.status is Status.FAIL:
             console.print(
-                f"  {criterion.status.value.upper()}: [{escape(criterion.stage)}] {escape(criterion.label)}: "
-                f"{escape(criterion.reason or criterion.measured or '')}",
+                f"  FAIL [{escape(criterion.stage)}] {escape(criterion.label)}: "
+                f"{escape(criterion.measured or '-')} (required {escape(criterion.threshold)})",
                 highlight=False,
             )
+    # Not judged: one line per reason, so forty "no GPU" rows do not bury the failures.
+    reasons = Counter(c.reason for c in report.criteria if c.status is Status.NOT_JUDGED)
+    for reason, count in reasons.most_common():
+        console.print(f"  NOT JUDGED ({count}): {escape(reason)}", highlight=False)
     console.print(f"verdict: [bold]{report.verdict.label}[/] ({escape(report.status)})")
     for path in (outputs.json_path, outputs.html_path, outputs.junit_path):
         console.print(f"report: {escape(str(path))}", highlight=False)

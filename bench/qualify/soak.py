@@ -39,6 +39,7 @@ class SoakInterval(BaseModel):
         default=None, description="clock-event readings with a throttle reason, in %"
     )
     throttle_reasons: list[str] = Field(default_factory=list)
+    throttle_unavailable: str | None = Field(default=None, description="why clock-event reasons are missing")
     vram_peak_mib: float | None = None
 
 
@@ -79,6 +80,10 @@ def _interval(
         power_w=statistics.fmean(powers) if powers else None,
         throttled_pct=100.0 * throttled / samples if samples else None,
         throttle_reasons=sorted({name for r in reps if r is not None for name in r.throttle_reasons}),
+        throttle_unavailable=next(
+            (g.clock_events.unavailable for g in gpus if g.clock_events.unavailable),
+            None if gpus else next((r.gpu_unavailable for r in reps if r is not None), "no GPU readings"),
+        ),
         vram_peak_mib=max(peaks) if peaks else None,
     )
 
@@ -184,8 +189,11 @@ def _throttling(
             name,
             subject=subject,
             threshold=threshold,
-            reason="unavailable: clock-event reasons missing in "
-            f"{len(intervals) - len(judged_intervals)} interval(s)",
+            reason="unavailable: "
+            + (
+                next((i.throttle_unavailable for i in intervals if i.throttle_unavailable), None)
+                or f"clock-event reasons missing in {len(intervals) - len(judged_intervals)} interval(s)"
+            ),
         )
     weights = [i.repetitions for i in intervals]
     share = sum((i.throttled_pct or 0.0) * w for i, w in zip(intervals, weights, strict=True)) / sum(weights)
