@@ -38,7 +38,7 @@ def test_smoke_qualification_runs_every_stage_and_is_inconclusive(cpu_qualificat
     for criterion in by_status[Status.NOT_JUDGED]:
         assert criterion.reason.startswith("no GPU: "), criterion
     judged_on_gpu = {c.name.split(" at ")[0] for c in by_status[Status.NOT_JUDGED]}
-    assert GPU_CRITERIA <= judged_on_gpu
+    assert judged_on_gpu >= GPU_CRITERIA
     passed = {(c.stage, c.name) for c in by_status[Status.PASS]}
     # What a CPU can show is judged and held on real tiny twins: loads, exact tokens, determinism, pace.
     assert {
