@@ -152,11 +152,15 @@ def _pcie(
             continue
         # The highest reading under load: the link renegotiates down at idle between repetitions.
         seen = series.max
+        required = maximum * pct / 100.0
+        if unit == "lanes" and criteria.pcie_width_min_lanes is not None:
+            required = max(required, criteria.pcie_width_min_lanes)
+            threshold += f" and >= {criteria.pcie_width_min_lanes} lanes"
         rows.append(
             judged(
                 "inventory",
                 name,
-                ok=seen >= maximum * pct / 100.0,
+                ok=seen >= required,
                 subject=subject,
                 threshold=threshold,
                 measured=f"{seen:g} {unit} (highest of {series.n} readings under load)",

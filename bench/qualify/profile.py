@@ -43,6 +43,13 @@ class InventoryCriteria(_Strict):
     vram_total_min_gib: float = Field(default=5.9, gt=0, le=1024, allow_inf_nan=False)
     driver_min_version: str = "565.00"
     pcie_link_min_pct_of_max: float = Field(default=100.0, gt=0, le=100, allow_inf_nan=False)
+    pcie_width_min_lanes: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="also require this many lanes: NVML's maximum is the card's AND the slot's, so an x16 "
+        "card in an x8 slot reads x8 of x8",
+    )
     power_limit_min_pct_of_default: float = Field(default=95.0, gt=0, le=200, allow_inf_nan=False)
     require_persistence_mode: bool = False
     require_ecc: bool = False

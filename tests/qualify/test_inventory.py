@@ -66,6 +66,16 @@ def test_a_card_whose_maximum_is_x8_passes_at_x8():
     assert judge(FakeGpu(pcie_width=8, pcie_max_width=8))["PCIe link width under load"].status is Status.PASS
 
 
+def test_an_x16_card_in_an_x8_slot_fails_only_when_the_profile_asks_for_16_lanes():
+    fake = FakeNvml([FakeGpu(pcie_width=8, pcie_max_width=8)])  # NVML: max of card AND slot
+    facts = read_gpu_facts(provider="cuda", nvml_module=fake, platform="linux")
+    generation, width = under_load(fake)
+    strict = InventoryCriteria(pcie_width_min_lanes=16)
+    rows = {r.name: r for r in judge_inventory(facts, strict, pcie_generation=generation, pcie_width=width)}
+    row = rows["PCIe link width under load"]
+    assert row.status is Status.FAIL and row.threshold.endswith("and >= 16 lanes")
+
+
 def test_a_gen3_link_on_a_gen4_card_fails_even_when_the_slot_reports_gen3():
     gpu = FakeGpu(pcie_generation=3, pcie_max_generation=3, gpu_max_pcie_generation=4)
     assert judge(gpu)["PCIe link generation under load"].status is Status.FAIL
