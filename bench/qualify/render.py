@@ -52,7 +52,7 @@ def _e(value: object) -> str:
 
 
 def _table(rows: Sequence[tuple[str, object]]) -> str:
-    return "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return "".join(f"<tr><th>{_e(k)}</th><td>{_e('-' if v is None else v)}</td></tr>" for k, v in rows)
 
 
 def render_html(report: QualificationReport) -> str:
@@ -91,7 +91,12 @@ def render_html(report: QualificationReport) -> str:
             else None,
         ),
         ("provider", identity.provider),
-        ("onnxruntime-genai", f"{identity.onnxruntime_genai} ({identity.onnxruntime_genai_build})"),
+        (
+            "onnxruntime-genai",
+            f"{identity.onnxruntime_genai} ({identity.onnxruntime_genai_build})"
+            if identity.onnxruntime_genai
+            else "not installed",
+        ),
         ("bench", identity.bench),
         ("profile", f"{identity.profile_name} ({identity.profile_source})"),
         ("profile sha256", identity.profile_sha256),

@@ -164,7 +164,7 @@ def _pace(
         )
     first, last = intervals[0].decode_tokens_per_s, intervals[-1].decode_tokens_per_s
     drop = 100.0 * (1.0 - last / first) if first > 0 else 100.0
-    change = -drop
+    change = 100.0 * (last / first - 1.0) if first > 0 else -100.0
     return judged(
         "soak",
         name,
