@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.atomic import atomic_write_text
 from bench.engine.genai import StopFlag, import_genai
-from bench.environment import collect_host, collect_software
+from bench.environment import collect_host, collect_providers, collect_software
 from bench.errors import BenchError
 from bench.models.refs import ResolvedModel, resolve_model
 from bench.qualify.criteria import Criterion, Stage, not_judged
@@ -86,15 +86,20 @@ def qualify(
     stop = stop or StopFlag()
     og = og if og is not None else import_genai()
     factory = telemetry_factory or (lambda **kw: create_telemetry(nvml=nvml_module, **kw))
-    started = _utcnow()
-    stamp = new_run_id(started)
+    _check_provider(og, provider)
+    # Every model is found (or its twin built) before anything is written: a wrong name fails now.
+    resolved = {
+        ref: resolver(ref, provider=provider, progress=progress.runner().building(ref))
+        for ref in dict.fromkeys([*chosen.models, chosen.soak.model])
+    }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BenchError(
             f"cannot create the folder: {exc.strerror or exc}", field=f"--out {out_dir}"
         ) from None
-    paths = {ext: out_dir / f"qualification-{stamp}.{ext}" for ext in ("json", "html", "xml")}
+    started = _utcnow()
+    paths = {ext: out_dir / f"qualification-{new_run_id(started)}.{ext}" for ext in ("json", "html", "xml")}
 
     progress.stage("inventory", f"reading the GPU for provider {provider}")
     facts = read_gpu_facts(provider=provider, nvml_module=nvml_module)
@@ -120,10 +125,8 @@ def qualify(
         progress=progress,
         telemetry_factory=factory,
         baselines=baselines,
+        resolved=resolved,
     )
-    # Every model is found (or its twin built) before the first measurement: a wrong name fails now.
-    for ref in dict.fromkeys([*chosen.models, chosen.soak.model]):
-        context.resolved[ref] = resolver(ref, provider=provider, progress=progress.runner().building(ref))
 
     interrupted = False
     for stage, action in _STAGES:
@@ -168,6 +171,16 @@ def _check_store(store: str) -> None:
             hint="leave --store out; the result files under --out/runs can be ingested later",
         ) from None
     raise BenchError("ingesting into a store is not wired into qualify yet", field=f"--store {store}")
+
+
+def _check_provider(og: Any, provider: str) -> None:
+    info = next((p for p in collect_providers(og) if p.name == provider), None)
+    if info is None or not info.available:
+        raise BenchError(
+            f"provider {provider} is not available: {info.reason if info else 'unknown provider'}",
+            field="--provider",
+            hint="see `bench env`; choose another provider or install the matching onnxruntime-genai build",
+        )
 
 
 def _identity(facts: GpuFacts, profile: LoadedProfile, provider: str) -> MachineIdentity:

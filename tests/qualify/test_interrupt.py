@@ -57,3 +57,16 @@ def test_store_without_a_store_module_is_refused_before_anything_runs(tmp_path):
     assert result.exit_code == 2
     assert "--store sqlite:///x.db" in result.output and result.output.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unavailable_provider_or_unknown_model_is_bad_input_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["qualify", "--profile", "smoke", "--provider", "cuda", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "--provider: provider cuda is not available" in result.output
+    profile = short_smoke(tmp_path, model="twin:no-such-family:tiny")
+    result = CliRunner().invoke(app, ["qualify", "--profile", str(profile), "--out", str(out)])
+    assert result.exit_code == 2 and "no-such-family" in result.output
+    assert result.output.count("\n") == 1
+    assert not out.exists()
