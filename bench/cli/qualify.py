@@ -14,11 +14,11 @@ from bench.console import RichReporter
 from bench.engine.genai import StopFlag
 from bench.interrupt import graceful_stop
 from bench.outcome import EXIT_INTERRUPTED
+from bench.providers import PROVIDERS
 from bench.qualify.criteria import Stage, Status
 from bench.qualify.profile import load_profile
 from bench.qualify.run import qualify as run_qualify
 from bench.runner import Reporter
-from bench.scenarios import PROVIDERS
 
 
 class _ConsoleProgress:

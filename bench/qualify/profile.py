@@ -19,10 +19,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bench.documents import DocumentKind
 from bench.errors import BenchError
 from bench.metrics import METRICS
+from bench.providers import Provider
 from bench.qualify.driver import parse_driver_version
-from bench.scenarios import Provider
 
 # Oldest first; the names bench.telemetry.gpu gives NVML's architecture codes.
 Architecture = Literal[
@@ -131,7 +132,13 @@ class SoakCriteria(_Strict):
     vram_growth_max_mib: float = Field(default=64.0, ge=0, le=1_048_576, allow_inf_nan=False)
 
 
+PROFILE_KIND: Literal["bench.qualify.profile"] = "bench.qualify.profile"
+PROFILE_SCHEMA_VERSION = 1
+
+
 class Profile(_Strict):
+    kind: Literal["bench.qualify.profile"] = PROFILE_KIND
+    schema_version: int = PROFILE_SCHEMA_VERSION
     name: str = Field(pattern=r"^[^\x00-\x1f]{1,200}$")
     description: str = ""
     provider: Provider = "cuda"
@@ -193,10 +200,21 @@ def parse_profile(text: str, *, origin: str) -> Profile:
         raise BenchError(f"not valid YAML{where}", field=origin) from None
     if not isinstance(data, dict):
         raise BenchError("a profile is a YAML mapping (name:, models:, soak:, ...)", field=origin)
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        raise _one_line(exc, origin) from None
+    if data.get("kind") == PROFILE_KIND and data.get("schema_version") in PROFILE_DOCUMENT.supported:
+        try:  # a profile bench can read: our own one-line message, with the fix for an unknown key
+            return Profile.model_validate(data)
+        except ValidationError as exc:
+            raise _one_line(exc, origin) from None
+    return PROFILE_DOCUMENT.parse(data, origin=origin)  # the one loader's message for kind and version
+
+
+PROFILE_DOCUMENT = DocumentKind(
+    kind=PROFILE_KIND,
+    what="qualification profile",
+    model=Profile,
+    version=PROFILE_SCHEMA_VERSION,
+    hint="start from a shipped profile: bench/qualify/profiles/default.yaml keeps the kind and version lines",
+)
 
 
 def _one_line(exc: ValidationError, origin: str) -> BenchError:

@@ -13,10 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bench.compare.baselines import read_json_document
-from bench.errors import BenchError
+from bench.documents import DocumentKind, load_document
 from bench.outcome import Outcome
 from bench.qualify.criteria import STAGES, Criterion, Stage, verdict
 from bench.qualify.facts import GpuFacts
@@ -24,7 +23,6 @@ from bench.qualify.soak import SoakResult
 
 QUALIFICATION_KIND: Literal["bench.qualification"] = "bench.qualification"
 QUALIFICATION_SCHEMA_VERSION = 1
-SUPPORTED_QUALIFICATION_VERSIONS = frozenset({1})
 
 StageState = Literal["done", "interrupted", "not run"]
 
@@ -101,23 +99,15 @@ def report_json(report: QualificationReport) -> str:
     return report.model_dump_json(indent=1) + "\n"
 
 
+QUALIFICATION_DOCUMENT = DocumentKind(
+    kind=QUALIFICATION_KIND,
+    what="qualification report",
+    model=QualificationReport,
+    version=QUALIFICATION_SCHEMA_VERSION,
+    hint="pass a qualification-*.json written by `bench qualify`",
+)
+SUPPORTED_QUALIFICATION_VERSIONS = QUALIFICATION_DOCUMENT.supported
+
+
 def load_qualification(path: Path) -> QualificationReport:
-    data = read_json_document(path)
-    if data.get("kind") != QUALIFICATION_KIND:
-        raise BenchError(f"not a qualification report (kind {data.get('kind')!r})", field=str(path))
-    version = data.get("schema_version")
-    if version not in SUPPORTED_QUALIFICATION_VERSIONS:
-        raise BenchError(
-            f"qualification report version {version!r} is not one this bench reads "
-            f"({', '.join(map(str, sorted(SUPPORTED_QUALIFICATION_VERSIONS)))})",
-            field=str(path),
-            hint="upgrade bench",
-        )
-    try:
-        return QualificationReport.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BenchError(
-            f"invalid qualification report at {where}: {first['msg']}", field=str(path)
-        ) from None
+    return load_document(path, QUALIFICATION_DOCUMENT)

@@ -32,7 +32,7 @@ from bench.qualify.stages import (
     run_performance,
     run_soak,
 )
-from bench.results.store import new_run_id
+from bench.results.files import new_run_id
 from bench.runner import TelemetryFactory
 from bench.telemetry.session import create_telemetry
 

@@ -16,7 +16,7 @@ from bench.errors import BenchError, StoppedBeforeMeasuring
 from bench.models.refs import ResolvedModel
 from bench.qualify.criteria import Criterion, Stage, not_judged
 from bench.qualify.function import judge_function, judge_load_failure
-from bench.qualify.performance import judge_performance
+from bench.qualify.performance import baseline_only, judge_performance
 from bench.qualify.profile import Profile
 from bench.qualify.report import QualificationReport
 from bench.qualify.soak import judge_soak
@@ -166,7 +166,11 @@ def run_performance(context: StageContext, report: QualificationReport) -> Stage
     if not folders:
         return nothing("no baseline found (./results/baselines or the baselines shipped with bench)")
     comparison = build_report([document], load_references(folders), rule=Rule(), metrics=criteria.metrics)
-    report.stage("performance").notes.extend([*comparison.notes, *comparison.mismatches[:5]])
+    notes = report.stage("performance").notes
+    notes.extend([*comparison.notes, comparison.coverage.describe()])
+    missing = baseline_only(comparison)
+    if missing:
+        notes.append(missing)
     rows = judge_performance(comparison, no_gpu=report.facts.no_gpu)
     return StageResult(rows, run.files, run.interrupted)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.outcome import EXIT_INCONCLUSIVE
 from bench.qualify.criteria import Status
 from bench.qualify.report import load_qualification
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 GPU_CRITERIA = {
     "GPU architecture",

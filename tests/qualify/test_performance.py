@@ -20,13 +20,15 @@ POINT = (128, 1, 128)
 BAND_LOW = 64.8  # derived-ada-rtx-4090.json, mistral-nemo-12b|cuda|p128|b1|o128 decode_tokens_per_s
 
 
-def judge(decode: float, *, gpu: str = "NVIDIA GeForce RTX 4090"):
+def judge(decode: float, *, gpu: str = "NVIDIA GeForce RTX 4090", status: str = "valid"):
     document = make_document(
         {POINT: {"decode_tokens_per_s": [decode * f for f in (0.99, 1.0, 1.01, 1.0, 0.995)]}},
         model=real_identity(),
         provider="cuda",
         gpus=gpu_inventory(gpu, "ada"),
     )
+    document.points[0].status = status  # type: ignore[assignment]
+    document.points[0].reasons = [] if status == "valid" else [f"test: {status}"]
     report = build_report(
         [document], load_references([DERIVED_4090]), rule=Rule(), metrics=["decode_tokens_per_s"]
     )
@@ -55,3 +57,14 @@ def test_a_gpu_without_a_baseline_is_not_judged_with_the_reason():
     assert [r.status for r in rows] == [Status.NOT_JUDGED]
     assert "GPU mismatch" in rows[0].reason
     assert verdict(rows) is Outcome.INCONCLUSIVE
+
+
+def test_a_point_this_machine_failed_to_measure_fails():
+    rows = judge(1.3 * BAND_LOW, status="invalid")
+    assert [r.status for r in rows] == [Status.FAIL]
+
+
+def test_a_flagged_point_is_left_out_and_not_judged():
+    rows = judge(1.3 * BAND_LOW, status="flagged")
+    assert [r.status for r in rows] == [Status.NOT_JUDGED]
+    assert "flagged" in rows[0].reason

@@ -93,3 +93,25 @@ def test_not_yaml_and_not_a_mapping_are_refused(tmp_path):
     bad.write_text("- a list\n", encoding="utf-8")
     with pytest.raises(BenchError, match="a profile is a YAML mapping"):
         load_profile(str(bad))
+
+
+def test_a_profile_without_its_kind_or_of_a_future_version_is_refused_by_the_one_loader(tmp_path):
+    data = yaml.safe_load(load_profile_text("smoke"))
+    del data["kind"]
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(BenchError, match="not a bench qualification profile file"):
+        load_profile(str(path))
+    data["kind"], data["schema_version"] = "bench.qualify.profile", 9
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(BenchError, match="schema_version 9; this bench reads 1"):
+        load_profile(str(path))
+
+
+def test_a_qualification_report_of_another_kind_is_refused(tmp_path):
+    from bench.qualify.report import load_qualification
+
+    path = tmp_path / "r.json"
+    path.write_text('{"kind": "bench.result", "schema_version": 2}', encoding="utf-8")
+    with pytest.raises(BenchError, match="not a bench qualification report file"):
+        load_qualification(path)
