@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bench.cli.common import scenario_dirs
 from bench.console import RichReporter
 from bench.engine.genai import StopFlag
 from bench.interrupt import graceful_stop
@@ -67,7 +68,13 @@ def qualify(
     stop = StopFlag()
     with graceful_stop(stop, announce=progress.console.print):
         outputs = run_qualify(
-            profile=loaded, provider=provider, out_dir=out, store=store, progress=progress, stop=stop
+            profile=loaded,
+            provider=provider,
+            out_dir=out,
+            store=store,
+            progress=progress,
+            stop=stop,
+            scenario_dirs=scenario_dirs(),
         )
     report = outputs.report
     console = Console()

@@ -71,12 +71,14 @@ def qualify(
     progress: Progress | None = None,
     stop: StopFlag | None = None,
     baselines: Sequence[Path] | None = None,
+    scenario_dirs: Sequence[Path] = (),
 ) -> QualifyOutputs:
     """Qualify this machine against ``profile``; writes the report (JSON, HTML, JUnit) into ``out_dir``.
 
     ``nvml_module``/``og``/``telemetry_factory``/``resolver``: the library seams (tests pass fakes).
     ``baselines``: folders or files the performance run is compared with (default: ./results/baselines
-    and the baselines shipped with bench).
+    and the baselines shipped with bench). ``scenario_dirs``: where the performance scenario's bare name
+    is looked up (the CLI passes ./scenarios and the scenarios shipped with bench).
     """
     if store is not None:
         _check_store(store)
@@ -125,6 +127,7 @@ def qualify(
         progress=progress,
         telemetry_factory=factory,
         baselines=baselines,
+        scenario_dirs=scenario_dirs,
         resolved=resolved,
     )
 

@@ -65,6 +65,7 @@ class StageContext:
     progress: Progress
     telemetry_factory: TelemetryFactory
     baselines: Sequence[Path] | None = None
+    scenario_dirs: Sequence[Path] = ()
     resolved: dict[str, ResolvedModel] = field(default_factory=dict)
     documents: list[ResultDocument] = field(default_factory=list)
 
@@ -137,9 +138,7 @@ def run_function(context: StageContext, report: QualificationReport) -> StageRes
 
 def run_performance(context: StageContext, report: QualificationReport) -> StageResult:
     criteria = context.profile.performance
-    from bench.cli.common import scenario_dirs
-
-    loaded = load_scenario(find_scenario(criteria.scenario, search_dirs=scenario_dirs()))
+    loaded = load_scenario(find_scenario(criteria.scenario, search_dirs=context.scenario_dirs))
     overrides: dict[str, Any] = {"models": list(context.profile.models), "providers": [context.provider]}
     if criteria.repetitions is not None:
         overrides["repetitions"] = criteria.repetitions
