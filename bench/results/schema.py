@@ -9,6 +9,7 @@ loaders refuse versions they do not know):
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
 2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
+<<<<<<< HEAD
   loads unchanged in meaning through ``update_to_2``.
   GPU/telemetry (issue 11): ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the
   DirectML adapter: name, LUID, vendor id, dedicated memory, how it was chosen);
@@ -16,6 +17,11 @@ loaders refuse versions they do not know):
   point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
   ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
   ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
+=======
+  loads unchanged in meaning through ``update_to_2``:
+  - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
+    order; ``bench qualify`` checks greedy output is identical across repetitions).
+>>>>>>> main
 """
 
 from __future__ import annotations
@@ -145,6 +151,10 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    output_sha256: list[str] = Field(
+        default_factory=list,
+        description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
+    )
 
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)

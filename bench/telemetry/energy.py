@@ -54,17 +54,23 @@ def counter_at(trace: Sequence[tuple[float, int]], t: float) -> float | None:
 
 
 def split_energy(
-    trace: Sequence[tuple[float, int]], *, first_token_s: float, reason: str | None
+    trace: Sequence[tuple[float, int]],
+    *,
+    first_token_s: float,
+    reason: str | None,
+    end_s: float | None = None,
 ) -> tuple[Figure, Figure]:
     """(prefill, decode) energy of one generation phase, split at the first token.
 
     ``trace``: (seconds since the phase started, counter mJ) from the sampler: the first reading, every
-    change of the counter, the last reading. Each side must be long enough for the counter on its own.
+    change of the counter, the last reading. ``end_s``: when the phase ended for the caller (default: the
+    last reading; the sampler's last reading may come later). Each side must be long enough for the
+    counter on its own.
     """
     if len(trace) < 2:
         missing = Figure.missing("J", reason or "no energy readings")
         return missing, missing
-    end_s = trace[-1][0]
+    end_s = trace[-1][0] if end_s is None else min(end_s, trace[-1][0])
     figures = []
     for name, (a, b) in (("prefill", (0.0, first_token_s)), ("decode", (first_token_s, end_s))):
         start_mj, end_mj = counter_at(trace, a), counter_at(trace, b)
@@ -114,6 +120,11 @@ class NvmlEnergy:
     @property
     def reason(self) -> str | None:
         return self._read.reason
+
+    @property
+    def started_at(self) -> float:
+        """``time.perf_counter()`` of the first reading, in whichever process took it."""
+        return self._t0
 
     def energy(self) -> Figure:
         return energy_figure(

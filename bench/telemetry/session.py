@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
@@ -106,6 +107,7 @@ class _PhaseState:
     local: LocalWindow | None
     dxgi: DxgiMemory | None
     energy_trace: bool
+    entered: float = field(default_factory=time.perf_counter)  # when the caller got control back
 
 
 class CollectingTelemetry:
@@ -467,6 +469,7 @@ class CollectingTelemetry:
         )
 
     def _end_phase(self, phase: Phase, state: _PhaseState, exc: BaseException | None) -> RepetitionTelemetry:
+        exited = time.perf_counter()  # before the sampler is asked for its last reading
         report, gpu, dxgi, host = self._finish(state)
         notes = report.notes
         clocks = report.parts.clocks if report.parts is not None else None
@@ -500,7 +503,12 @@ class CollectingTelemetry:
             avg_power_w=average_power(energy, report.duration_s),
         )
         if energy_probe is not None and state.energy_trace:
-            repetition.keep_energy_trace(energy_probe.trace, energy_probe.reason)
+            # The trace is timed from the sampler's first reading, taken before this process got its
+            # reply; the caller's TTFT is timed from after it. perf_counter is one clock for every
+            # process of the machine (CLOCK_MONOTONIC, QueryPerformanceCounter): shift by the difference.
+            offset = state.entered - energy_probe.started_at
+            trace = [(t - offset, mj) for t, mj in energy_probe.trace]
+            repetition.keep_energy_trace(trace, energy_probe.reason, end_s=exited - state.entered)
         return repetition
 
     # -- per point -----------------------------------------------------------------------------

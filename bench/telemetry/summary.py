@@ -289,8 +289,10 @@ def _energy_split(
             prefills.append(Figure.missing("J", reason))
             decodes.append(Figure.missing("J/token", reason))
             continue
-        trace, trace_reason = rep.energy_trace
-        prefill, decode = split_energy(trace, first_token_s=first, reason=trace_reason or gpu_reason)
+        trace, trace_reason, end_s = rep.energy_trace
+        prefill, decode = split_energy(
+            trace, first_token_s=first, end_s=end_s, reason=trace_reason or gpu_reason
+        )
         prefills.append(prefill)
         if decode.value is None or decoded_tokens <= 0:
             decodes.append(

@@ -324,13 +324,17 @@ class RepetitionTelemetry(_Phase):
     # the energy at the first token when the point is summarized, never written to the result.
     _energy_trace: list[tuple[float, int]] = PrivateAttr(default_factory=list)
     _energy_reason: str | None = PrivateAttr(default=None)
+    _energy_end_s: float | None = PrivateAttr(default=None)
 
-    def keep_energy_trace(self, trace: list[tuple[float, int]], reason: str | None) -> None:
-        self._energy_trace, self._energy_reason = list(trace), reason
+    def keep_energy_trace(
+        self, trace: list[tuple[float, int]], reason: str | None, *, end_s: float | None = None
+    ) -> None:
+        """``trace`` timed from when the caller's phase began; ``end_s``: when the caller's phase ended."""
+        self._energy_trace, self._energy_reason, self._energy_end_s = list(trace), reason, end_s
 
     @property
-    def energy_trace(self) -> tuple[list[tuple[float, int]], str | None]:
-        return self._energy_trace, self._energy_reason
+    def energy_trace(self) -> tuple[list[tuple[float, int]], str | None, float | None]:
+        return self._energy_trace, self._energy_reason, self._energy_end_s
 
 
 # -- per point ------------------------------------------------------------------------------------
