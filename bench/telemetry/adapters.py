@@ -22,7 +22,7 @@ passed, and bench passes the adapter's plain-order ``device_index`` instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bench.errors import BenchError
 from bench.telemetry.dxgi import AdapterInfo, DxgiEnumeration, DxgiError, enumerate_adapters
@@ -41,7 +41,6 @@ class DmlSelection:
     method: str
     adapter: AdapterInfo | None = None
     unavailable: str | None = None  # why the adapter is unknown (no DXGI)
-    passthrough: dict[str, str] = field(default_factory=dict)
 
     def record(self) -> DmlAdapter:
         adapter = self.adapter
