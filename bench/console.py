@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from rich import box
@@ -32,11 +35,36 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-class RichReporter:
-    """Progress on stderr so that ``--json`` output on stdout stays machine-readable."""
+def make_console(*, stderr: bool = False) -> Console:
+    """Every console bench prints through: no emoji codes (``twin:FAMILY:SIZE`` must not become an emoji)."""
+    return Console(stderr=stderr, emoji=False)
 
-    def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Around the final output: a reader that closed stdout early (``| head -3``) is not an error.
+
+    The result is already written; what is left unprinted is what the reader chose not to read. Python's
+    documented remedy: point stdout at devnull so the interpreter's final flush does not fail again.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class RichReporter:
+    """Progress on stderr so that ``--json`` output on stdout stays machine-readable.
+
+    Flagged points are summarised in one line after the run (``bench.validity.flag_summary``); with
+    ``verbose`` each flagged point's reasons are printed as it finishes. Invalid points always are.
+    """
+
+    def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
+        self.console = console or make_console(stderr=True)
+        self.verbose = verbose
         self.progress = Progress(
             TextColumn("[bold]point {task.completed}/{task.total}[/]"),
             BarColumn(bar_width=20),
@@ -87,7 +115,7 @@ class RichReporter:
     def point_finished(self, *, index: int, total: int, result: Point) -> None:
         if self.task is not None:
             self.progress.update(self.task, advance=1)
-        if result.status != "valid":
+        if result.status == "invalid" or (result.status == "flagged" and self.verbose):
             style = STATUS_STYLE[result.status]
             self.progress.console.print(
                 f"[{style}]{result.status}[/] {escape(result.id)}: {escape('; '.join(result.reasons))}"
@@ -98,8 +126,9 @@ class RichReporter:
 
     def stop(self) -> None:
         if self.task is not None:
-            self.progress.stop()
             self.task = None
+            with suppress(OSError):  # stderr closed too (`2>&1 | head`): nothing left to tidy
+                self.progress.stop()
 
 
 def _session_table(document: ResultDocument, session_id: str) -> Table:

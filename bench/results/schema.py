@@ -8,6 +8,10 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
+2 (2026-12-02) optional fields, all defaulted so version-1 files still load:
+  ``sessions[].search`` (the search options bench pinned on every generator and the model-config values
+  they replaced); ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's
+  distribution name, e.g. onnxruntime-genai-directml).
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
 from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 DOCUMENT_KIND = "bench.result"
 
 RunStatus = Literal["complete", "interrupted", "failed"]
@@ -85,6 +89,18 @@ class ScenarioRecord(BaseModel):
     definition: dict[str, Any]
 
 
+class SearchRecord(BaseModel):
+    """The search options bench set on every generator of a session (``bench.engine.genai.PINNED_SEARCH``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: dict[str, bool | int | float]
+    replaced: dict[str, bool | int | float] = Field(
+        default_factory=dict, description="the model's genai_config value of each option bench overrode"
+    )
+    verified: bool = Field(description="read back from onnxruntime-genai (False on builds before 0.13)")
+
+
 class Session(BaseModel):
     """One (model, provider) pair: loaded once per sweep and reused by all of its points."""
 
@@ -98,6 +114,7 @@ class Session(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
     telemetry: SessionTelemetry | None = None
     error: str | None = None
+    search: SearchRecord | None = Field(None, description="version 2: pinned search options")
 
 
 class PointParams(BaseModel):
