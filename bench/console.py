@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
@@ -35,9 +36,25 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """Every console bench prints through: no emoji codes (``twin:FAMILY:SIZE`` must not become an emoji)."""
-    return Console(stderr=stderr, emoji=False)
+class BenchConsole(Console):
+    """bench's console: no emoji codes (``twin:FAMILY:SIZE`` must not become an emoji), and a reader that
+    goes away (``bench run smoke | head -3``) silences it; rich's default is to exit the process."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(emoji=False, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        # Later writes and the interpreter's final flush go to devnull instead of failing again
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        with suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.file.fileno())
+
+
+def make_console(**options: Any) -> Console:
+    """Every console bench prints through (``options`` as for ``rich.console.Console``)."""
+    return BenchConsole(**options)
 
 
 @contextmanager

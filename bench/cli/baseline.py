@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -16,6 +15,7 @@ from bench.compare.baselines import BaselineDocument, load_baseline, record_base
 from bench.compare.derived import write_derived
 from bench.compare.inputs import BASELINES_SUBDIR, baseline_dirs, resolve_reference
 from bench.compare.skus import SKUS, SKUS_BY_ID
+from bench.console import make_console
 from bench.errors import BenchError
 from bench.results.store import expand_result_paths, load_result
 from bench.scenarios import find_scenario, load_scenario
@@ -72,7 +72,7 @@ def record(
             baseline.model_dump_json(indent=1, include={"name", "provenance", "gpu", "providers", "excluded"})
         )
         return
-    console = Console()
+    console = make_console()
     console.print(
         f"baseline [bold]{escape(name)}[/]: {len(baseline.points)} point(s) from {len(documents)} run(s), "
         f"{escape(baseline.label)}"
@@ -139,7 +139,7 @@ def list_baselines(
             str(len(b.points)),
             str(path),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("show")
@@ -153,7 +153,7 @@ def show(
     if json_output:
         typer.echo(document.model_dump_json(indent=1))
         return
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{escape(document.name)}[/] ({escape(str(path))})")
     console.print(escape(document.label))
     if document.description:

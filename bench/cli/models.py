@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench.console import make_console
 from bench.errors import BenchError
 from bench.models.architectures import FAMILIES, PROVIDERS, REAL_MODELS
 from bench.models.identity import ArchitectureFacts
@@ -255,7 +256,7 @@ def list_command(
     if json_output:
         typer.echo(listing.model_dump_json(indent=2))
         return
-    _print_listing(listing, Console(emoji=False))
+    _print_listing(listing, make_console())
 
 
 @app.command("synth")
@@ -292,7 +293,7 @@ def synth_command(
         TransferSpeedColumn,
     )
 
-    console = Console(stderr=True, emoji=False)
+    console = make_console(stderr=True)
     with Progress(
         TextColumn("[bold]writing twin[/]"),
         BarColumn(),
