@@ -10,10 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bench.cli.common import JsonOption, scenario_dirs
+from bench import catalogue
+from bench.cli.common import JsonOption
 from bench.compare.baselines import BaselineDocument, load_baseline, record_baseline, write_baseline
 from bench.compare.derived import write_derived
-from bench.compare.inputs import BASELINES_SUBDIR, baseline_dirs, resolve_reference
+from bench.compare.inputs import resolve_reference
 from bench.compare.skus import SKUS, SKUS_BY_ID
 from bench.console import make_console
 from bench.errors import BenchError
@@ -36,7 +37,7 @@ def record(
     name: Annotated[str, typer.Option("--name", "-n", help="Baseline name, e.g. rtx4090-cuda-driver565.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the baseline file.", file_okay=False)
-    ] = (BASELINES_SUBDIR),
+    ] = catalogue.USER_FOLDERS["baselines"],
     include_flagged: Annotated[
         bool, typer.Option("--include-flagged", help="Keep flagged points (marked flagged in the baseline).")
     ] = False,
@@ -102,7 +103,7 @@ def list_baselines(
     json_output: JsonOption = False,
 ) -> None:
     """List baselines: name, provenance (measured or DERIVED), GPU, providers, models, points."""
-    entries = _known_baselines(folders or baseline_dirs())
+    entries = _known_baselines(folders or catalogue.search_dirs("baselines"))
     if json_output:
         import json
 
@@ -203,7 +204,7 @@ def show(
 def derive(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the derived files.", file_okay=False)
-    ] = (BASELINES_SUBDIR),
+    ] = catalogue.USER_FOLDERS["baselines"],
     scenario: Annotated[
         list[str] | None,
         typer.Option(
@@ -225,7 +226,7 @@ def derive(
             hint=f"choose from {', '.join(s.id for s in SKUS)}",
         )
     scenarios = [
-        load_scenario(find_scenario(name, search_dirs=scenario_dirs())).scenario
+        load_scenario(find_scenario(name, search_dirs=catalogue.search_dirs("scenarios"))).scenario
         for name in scenario or DERIVED_SCENARIOS
     ]
     skus = [SKUS_BY_ID[s] for s in sku] if sku else list(SKUS)

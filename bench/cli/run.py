@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from bench import catalogue
 from bench.cli.common import (
     DashboardOption,
     JsonOption,
@@ -20,7 +21,6 @@ from bench.cli.common import (
     TelemetryOption,
     WarmupOption,
     check_output_paths,
-    scenario_dirs,
 )
 from bench.console import RichReporter, make_console, reader_may_leave, summary_table
 from bench.engine.genai import StopFlag
@@ -120,10 +120,14 @@ def baseline_check_line(document: ResultDocument) -> str | None:
     """One line on how the run stands against the known baselines (None when there are none)."""
     from bench.analysis.regression import Rule
     from bench.compare.engine import build_report
-    from bench.compare.inputs import baseline_dirs, load_references
+    from bench.compare.inputs import load_references
     from bench.compare.render import headline
 
-    folders = [str(folder) for folder in baseline_dirs() if folder.is_dir() and any(folder.glob("*.json"))]
+    folders = [
+        str(folder)
+        for folder in catalogue.search_dirs("baselines")
+        if folder.is_dir() and any(folder.glob("*.json"))
+    ]
     if not folders:
         return None
     try:
@@ -154,7 +158,7 @@ def execute_run(
     verbose: bool = False,
 ) -> RunOutcome:
     """Load the scenario, apply command-line overrides, run it with graceful Ctrl-C handling."""
-    loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
+    loaded = load_scenario(find_scenario(scenario, search_dirs=catalogue.search_dirs("scenarios")))
     overrides: dict[str, object] = {}
     if models:
         overrides["models"] = models

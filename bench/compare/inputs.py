@@ -9,34 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from bench import catalogue
 from bench.compare.baselines import BASELINE_KIND, BaselineDocument, parse_baseline, read_json_document
 from bench.errors import BenchError
 from bench.results.schema import DOCUMENT_KIND, ResultDocument
 from bench.results.store import expand_result_paths, load_result
 
-BASELINES_SUBDIR = Path("results") / "baselines"
-
-
-def baseline_dirs(repo_root: Path | None = None) -> list[Path]:
-    """Where baseline names are looked up: ./results/baselines, then the baselines shipped with bench."""
-    import bench
-
-    root = repo_root or Path(bench.__file__).resolve().parent.parent
-    dirs: list[Path] = []
-    for folder in (Path.cwd() / BASELINES_SUBDIR, root / BASELINES_SUBDIR):
-        if folder.resolve() not in [d.resolve() for d in dirs]:
-            dirs.append(folder)
-    return dirs
-
 
 def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = None) -> Path:
-    """A path as given when it exists, else a baseline name (``derived-ada-rtx-4090``) in baseline_dirs()."""
+    """A path as given when it exists, else a baseline name (``derived-ada-rtx-4090``) in the catalogue."""
     path = Path(text)
     if path.exists():
         return path
     name = path.name.removesuffix(".json")
     if len(path.parts) == 1:
-        for folder in search_dirs if search_dirs is not None else baseline_dirs():
+        for folder in search_dirs if search_dirs is not None else catalogue.search_dirs("baselines"):
             candidate = folder / f"{name}.json"
             if candidate.is_file():
                 return candidate
