@@ -21,8 +21,8 @@ from bench.engine.genai import NS_PER_S, Interrupted, StopFlag, check_search, im
 from bench.errors import BenchError
 from bench.models.identity import model_key
 from bench.models.refs import ResolvedModel, resolve_model
+from bench.results.files import new_run_id, result_filename
 from bench.results.schema import Metric, Point, ResultDocument, ScenarioRecord, SearchRecord, Session
-from bench.results.store import new_run_id, result_filename
 from bench.scenarios import Scenario, SweepPoint
 from bench.sweep.checkpoint import IN_PROGRESS, Checkpoint, new_document
 from bench.sweep.measure import PointJob, measure_point, point_id

@@ -12,13 +12,15 @@ from rich.table import Table
 
 from bench import catalogue
 from bench.cli.common import JsonOption
-from bench.compare.baselines import BaselineDocument, load_baseline, record_baseline, write_baseline
+from bench.compare.baseline_files import load_baseline, write_baseline
+from bench.compare.baselines import BaselineDocument
 from bench.compare.derived import write_derived
 from bench.compare.inputs import resolve_reference
+from bench.compare.pooling import record_baseline
 from bench.compare.skus import SKUS, SKUS_BY_ID
 from bench.console import make_console
 from bench.errors import BenchError
-from bench.results.store import expand_result_paths, load_result
+from bench.results.files import expand_result_paths, load_result
 from bench.scenarios import find_scenario, load_scenario
 
 app = typer.Typer(

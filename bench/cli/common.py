@@ -9,7 +9,7 @@ import typer
 
 from bench.atomic import check_file_path
 from bench.errors import BenchError
-from bench.scenarios import PROVIDERS
+from bench.providers import PROVIDERS
 
 
 def check_output_paths(*, out_dir: Path, dashboard: Path | None) -> None:

@@ -8,10 +8,14 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
-2 (2026-12-02) optional fields, all defaulted so version-1 files still load:
-  ``sessions[].search`` (the search options bench pinned on every generator and the model-config values
-  they replaced); ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's
-  distribution name, e.g. onnxruntime-genai-directml).
+2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
+  loads unchanged in meaning through ``update_to_2``:
+  - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
+    order; ``bench qualify`` checks greedy output is identical across repetitions).
+  - ``sessions[].search`` (the search options bench pinned on every generator and the model-config
+    values they replaced).
+  - ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's distribution
+    name, e.g. onnxruntime-genai-directml).
 """
 
 from __future__ import annotations
@@ -21,17 +25,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from bench.documents import DocumentKind
 from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
 from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
+from bench.status import StatusField
 from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
 
 SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 DOCUMENT_KIND = "bench.result"
 
 RunStatus = Literal["complete", "interrupted", "failed"]
-PointStatus = Literal["valid", "flagged", "invalid"]
 
 
 class Metric(BaseModel):
@@ -134,7 +138,7 @@ class Point(BaseModel):
     model_kind: Literal["real", "twin", "path"]
     provider: str
     params: PointParams
-    status: PointStatus
+    status: StatusField
     reasons: list[str] = Field(default_factory=list)
     error: str | None = None
     warmups: int
@@ -144,6 +148,10 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    output_sha256: list[str] = Field(
+        default_factory=list,
+        description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
+    )
 
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)
@@ -176,3 +184,22 @@ class ResultDocument(BaseModel):
     @property
     def has_twins(self) -> bool:
         return any(s.model.kind == "twin" for s in self.sessions)
+
+
+# --- reading older versions ---------------------------------------------------------------------
+
+
+def update_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: version 2 only added optional fields, so a version-1 document means the same."""
+    return data
+
+
+RESULT_DOCUMENT = DocumentKind(
+    kind=DOCUMENT_KIND,
+    what="result",
+    model=ResultDocument,
+    version=SCHEMA_VERSION,
+    upgrades={2: update_to_2},
+    hint="pass a file written by `bench run` or `bench gate`",
+)
+SUPPORTED_SCHEMA_VERSIONS = RESULT_DOCUMENT.supported

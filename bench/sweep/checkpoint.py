@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.environment import collect_host, collect_providers, collect_software, environment_flags
+from bench.results.files import write_result
 from bench.results.schema import (
     Environment,
     Point,
@@ -20,7 +21,6 @@ from bench.results.schema import (
     ScenarioRecord,
     Session,
 )
-from bench.results.store import write_result
 
 IN_PROGRESS = "in progress: the run had not finished when this file was written"
 

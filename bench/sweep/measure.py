@@ -25,6 +25,7 @@ from bench.engine.genai import (
 from bench.metrics import spec
 from bench.models.identity import ModelIdentity, model_key
 from bench.models.refs import ResolvedModel
+from bench.point_key import PointKey
 from bench.prompts import Prompt, make_prompt
 from bench.results.schema import Metric, Point, PointParams
 from bench.scenarios import Scenario, SweepPoint
@@ -34,8 +35,7 @@ from bench.validity import assess_point
 
 
 def point_id(identity: ModelIdentity, provider: str, params: PointParams) -> str:
-    shape = f"p{params.prompt_tokens}|b{params.batch_size}|o{params.output_tokens}"
-    return f"{model_key(identity)}|{provider}|{shape}"
+    return PointKey.of(model_key(identity), provider, params).id
 
 
 @dataclass(frozen=True)
@@ -222,4 +222,5 @@ def build_point(job: PointJob, attempt: Attempt, *, started_at: datetime, finish
         metrics=metrics,
         repetition_telemetry=[s for s in generations if s is not None],
         telemetry=point_telemetry,
+        output_sha256=[r.timing.output_sha256 for r in attempt.repetitions if r.timing.output_sha256],
     )

@@ -11,7 +11,7 @@ import pytest
 
 from bench.errors import BenchError
 from bench.models.refs import resolve_model
-from bench.results.store import load_result
+from bench.results.files import load_result
 from bench.runner import RunRequest, SilentReporter, run_scenario
 from bench.scenarios import parse_scenario
 from bench.sweep.plan import check_runtime_conflicts

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import bench
 from bench.cli.app import app
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 REPO = Path(__file__).resolve().parents[2]
 

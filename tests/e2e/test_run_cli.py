@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bench.catalogue import shipped_dir
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 REPO = Path(__file__).resolve().parents[2]
 
