@@ -25,10 +25,10 @@ def test_the_installed_genai_wheel_is_recorded_by_distribution_name():
 
 
 def test_a_comparison_across_genai_builds_names_both():
-    directml = _run("a", "onnxruntime-genai-directml", "0.13.2")
+    directml = _run("a", "onnxruntime-genai-directml", "0.13.1")
     cuda = _run("b", "onnxruntime-genai-cuda", "0.18.0")
     notes = build_report([cuda], [directml], rule=Rule()).notes
     (note,) = [n for n in notes if n.startswith("VERSION COMPARISON")]
-    assert "onnxruntime-genai builds onnxruntime-genai-cuda 0.18.0, onnxruntime-genai-directml 0.13.2" in note
+    assert "onnxruntime-genai builds onnxruntime-genai-cuda 0.18.0, onnxruntime-genai-directml 0.13.1" in note
     same = build_report([_run("c", "onnxruntime-genai-cuda", "0.18.0")], [cuda], rule=Rule()).notes
     assert not any("builds" in n for n in same)
