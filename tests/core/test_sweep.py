@@ -125,3 +125,17 @@ def test_a_conflicting_install_is_refused_before_a_result_is_written(tmp_path, m
     with pytest.raises(BenchError, match="several onnxruntime-genai builds"):
         _run(tmp_path, _scenario([TWIN]))
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+def test_the_real_cpu_build_takes_the_pinned_search_over_the_model_config(tmp_path, beam_twin):
+    # onnxruntime-genai itself (not the fake): genai_config's beams and penalty are read, then overridden.
+    outcome = run_scenario(
+        RunRequest(scenario=_scenario([str(beam_twin)], repetitions=2), out_dir=tmp_path, telemetry=False),
+        command=["bench", "run"],
+    )
+    (session,) = outcome.document.sessions
+    assert session.search is not None and session.search.verified
+    assert session.search.replaced == {"num_beams": 4, "repetition_penalty": 1.3, "early_stopping": True}
+    (point,) = outcome.document.points
+    assert point.status != "invalid", point.reasons
+    assert len(set(point.output_sha256)) == 1  # greedy: the same tokens in every repetition
