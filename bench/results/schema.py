@@ -9,19 +9,19 @@ loaders refuse versions they do not know):
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
 2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
-<<<<<<< HEAD
-  loads unchanged in meaning through ``update_to_2``.
-  GPU/telemetry (issue 11): ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the
-  DirectML adapter: name, LUID, vendor id, dedicated memory, how it was chosen);
-  ``sessions[].telemetry.device.adapter`` and ``.pci_bus_id``; ``sessions[].telemetry.process_seen`` and
-  point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
-  ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
-  ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
-=======
   loads unchanged in meaning through ``update_to_2``:
   - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
     order; ``bench qualify`` checks greedy output is identical across repetitions).
->>>>>>> main
+  - ``sessions[].search`` (the search options bench pinned on every generator and the model-config
+    values they replaced).
+  - ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's distribution
+    name, e.g. onnxruntime-genai-directml).
+  - GPU/telemetry (issue 11): ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the
+    DirectML adapter: name, LUID, vendor id, dedicated memory, how it was chosen);
+    ``sessions[].telemetry.device.adapter`` and ``.pci_bus_id``; ``sessions[].telemetry.process_seen``
+    and point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
+    ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
+    ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
 """
 
 from __future__ import annotations
@@ -105,6 +105,18 @@ class ScenarioRecord(BaseModel):
     definition: dict[str, Any]
 
 
+class SearchRecord(BaseModel):
+    """The search options bench set on every generator of a session (``bench.engine.genai.PINNED_SEARCH``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: dict[str, bool | int | float]
+    replaced: dict[str, bool | int | float] = Field(
+        default_factory=dict, description="the model's genai_config value of each option bench overrode"
+    )
+    verified: bool = Field(description="read back from onnxruntime-genai (False on builds before 0.13)")
+
+
 class Session(BaseModel):
     """One (model, provider) pair: loaded once per sweep and reused by all of its points."""
 
@@ -122,6 +134,7 @@ class Session(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
     telemetry: SessionTelemetry | None = None
     error: str | None = None
+    search: SearchRecord | None = Field(None, description="version 2: pinned search options")
 
 
 class PointParams(BaseModel):

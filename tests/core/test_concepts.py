@@ -10,6 +10,7 @@ from bench.analysis import regression
 from bench.analysis.rule import Rule
 from bench.analysis.threshold import parse_percent
 from bench.analysis.verdict import VERDICTS, Verdict
+from bench.catalogue import shipped_dir
 from bench.cli.compare import parse_min_effect
 from bench.compare.derived import derive_all
 from bench.errors import BenchError
@@ -42,7 +43,7 @@ def test_point_key_builds_and_reads_the_one_id_format():
 
 
 def test_derived_baselines_use_the_runners_point_ids():
-    scenario = load_scenario(find_scenario("ci-gate", search_dirs=[REPO / "scenarios"])).scenario
+    scenario = load_scenario(find_scenario("ci-gate", search_dirs=[shipped_dir("scenarios")])).scenario
     baseline = derive_all([scenario])[0]
     for point in baseline.points.values():
         assert point_id(real_identity(point.model), point.provider, point.params) == point.id

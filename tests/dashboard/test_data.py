@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.analysis.regression import Rule
 from bench.analysis.verdict import Verdict
+from bench.catalogue import shipped_dir
 from bench.compare.baseline_files import load_baseline
 from bench.compare.engine import build_report
 from bench.dashboard.data import build_payload
@@ -21,7 +21,7 @@ from tests.dashboard.conftest import NORMAL_1, NORMAL_2, SLOWED_POINT, SPED_UP_P
 from tests.dashboard.synthetic import History, documents
 from tests.fakes.documents import make_document, twin_identity
 
-SHIPPED = Path(__file__).resolve().parents[2] / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 
 
 def _series(payload: dict, model: str) -> dict:
