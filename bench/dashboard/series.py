@@ -26,9 +26,9 @@ def sweep_series(
 
     ``compared``: the groups carry verdicts (a report was made); otherwise the series have none.
     """
-    newest = _newest_points(documents)
     out: list[tuple[dict, list[list[ComparisonRow]]]] = []
     for group in groups:
+        newest = _newest_points([d for d in documents if d.run_id in group.runs])
         by_model: dict[tuple[str, str], list[BaselinePoint]] = defaultdict(list)
         for point in group.candidate_points.values():
             by_model[(point.model, point.provider)].append(point)
@@ -46,7 +46,8 @@ def sweep_series(
 
 
 def _newest_points(documents: Sequence[ResultDocument]) -> dict[str, Point]:
-    """Each point id's newest round (its telemetry is what the VRAM and roofline charts show)."""
+    """Each point id's newest round in a group's runs (its telemetry is what the VRAM and roofline
+    charts show)."""
     newest: dict[str, Point] = {}
     for document in sorted(documents, key=lambda d: d.started_at):
         for point in document.points:
