@@ -80,7 +80,7 @@ def test_json_carries_the_same_rows_and_coverage_without_the_samples(compared):
     report, _, _ = compared
     data = json.loads(render.to_json(report))
     rows = [row for group in data["groups"] for row in group["rows"]]
-    assert len(rows) == len(report.rows)
+    assert len(rows) == len(report.rows) and data["rows"] == rows
     for written, row in zip(rows, report.rows, strict=True):
         assert written == row.model_dump(mode="json")
     assert data["coverage"]["expected"] == report.coverage.expected
