@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
 from bench import catalogue
 from bench.compare.baselines import BASELINE_DOCUMENT, BaselineDocument
@@ -37,9 +38,7 @@ def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = 
 
 def load_document(path: Path) -> ResultDocument | BaselineDocument:
     """A result or a baseline file, read and parsed once."""
-    document = load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT))
-    assert isinstance(document, ResultDocument | BaselineDocument)
-    return document
+    return cast(ResultDocument | BaselineDocument, load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT)))
 
 
 def load_documents(paths: Iterable[str | Path]) -> list[tuple[Path, ResultDocument | BaselineDocument]]:

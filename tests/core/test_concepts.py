@@ -9,7 +9,7 @@ import pytest
 from bench.analysis import regression
 from bench.analysis.rule import Rule
 from bench.analysis.threshold import parse_percent
-from bench.analysis.verdict import VERDICTS, Verdict
+from bench.analysis.verdict import CODE_NOT_COMPARABLE, CODE_REGRESSION, VERDICTS, Verdict
 from bench.catalogue import shipped_dir
 from bench.cli.compare import parse_min_effect
 from bench.compare.derived import derive_all
@@ -69,7 +69,7 @@ def test_percent_values_agree_between_the_cli_and_the_rule_spec():
 
 def test_one_verdict_type_and_one_array_coding():
     assert regression.Verdict is Verdict
-    assert [VERDICTS[c] for c in (regression.CODE_REGRESSION, regression.CODE_NOT_COMPARABLE)] == [
+    assert [VERDICTS[c] for c in (CODE_REGRESSION, CODE_NOT_COMPARABLE)] == [
         Verdict.REGRESSION,
         Verdict.NOT_COMPARABLE,
     ]
