@@ -23,6 +23,7 @@ from bench.cli.common import (
     check_output_paths,
     scenario_dirs,
 )
+from bench.cli.store_options import StoreOption
 from bench.console import RichReporter, summary_table
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
@@ -32,6 +33,8 @@ from bench.outcome import EXIT_INTERRUPTED
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
+from bench.store.ingest import store_run
+from bench.store.url import redact_command, store_url
 
 
 def run(
@@ -58,6 +61,7 @@ def run(
         ),
     ] = True,
     dashboard: DashboardOption = None,
+    store: StoreOption = None,
 ) -> None:
     """Run every point of a scenario and write one result file (JSON) into --out.
 
@@ -65,9 +69,12 @@ def run(
     output length forced and verified. Ctrl-C stops after the current step and keeps every completed
     point (status: interrupted); a second Ctrl-C aborts at once.
 
+    With --store, the result file is also saved in the results store (see `bench ingest`).
+
     Exit codes: 0 all points measured, 1 some point invalid, 2 bad input, 130 interrupted.
     """
     check_output_paths(out_dir=out, dashboard=dashboard)
+    target = store_url(store) if store else None  # a bad store URL is refused before the sweep
     outcome = execute_run(
         scenario=scenario,
         models=model or [],
@@ -80,6 +87,7 @@ def run(
         progress=not json_output,
     )
     document = outcome.document
+    stored = store_run(target, document, source=outcome.path) if target else None
     baselines = baseline_check_line(document) if baseline_check and document.points else None
     if dashboard is not None and document.points:
         from bench.dashboard import write_dashboard
@@ -89,7 +97,8 @@ def run(
         typer.echo(
             json.dumps(
                 run_summary(outcome)
-                | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None},
+                | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None}
+                | {"store": stored},
                 indent=1,
             )
         )
@@ -103,6 +112,8 @@ def run(
         if dashboard is not None and document.points:
             console.print(f"dashboard: [bold]{escape(str(dashboard))}[/]")
         console.print(f"result: [bold]{escape(str(outcome.path))}[/] ({document.status})")
+        if stored:
+            console.print(f"store: {escape(stored)}", highlight=False)
     raise typer.Exit(code=exit_code(document))
 
 
@@ -172,6 +183,7 @@ def execute_run(
                 ),
                 reporter=reporter,
                 stop=stop,
+                command=redact_command(sys.argv),  # a store URL's password never reaches the file
             )
     finally:
         if reporter:

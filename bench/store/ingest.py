@@ -1,0 +1,150 @@
+"""Importing result files into a store: files and folders (recursively), every file judged alone.
+
+A file that cannot be read as a bench result (corrupt, truncated, another tool's JSON, a schema this
+bench does not know) is reported with its path and the loader's reason and skipped; the rest go in.
+Ingesting is idempotent: a run id already stored with the same document is counted as present; with a
+different document it is a conflict (reported, the stored one kept) unless ``replace``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from bench.errors import BenchError
+from bench.results.schema import ResultDocument
+from bench.results.store import load_result
+from bench.store.store import SAVE_BATCH, Saved, Store, open_store
+
+# Folders a results tree holds that are not runs: baselines are compared with, never ingested.
+SKIPPED_FOLDERS = frozenset({"baselines"})
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.skipped
+
+    def as_json(self) -> dict:
+        return {
+            "files": self.files,
+            "added": self.added,
+            "present": self.present,
+            "replaced": self.replaced,
+            "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+        }
+
+
+def result_files(paths: Iterable[Path]) -> list[Path]:
+    """Every file given, and every ``*.json`` below every folder given (hidden files, hidden folders
+    and ``baselines`` folders left out), in a stable order. A path that does not exist is an error."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(_walk(path))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise BenchError("no such file or folder", field=str(path))
+    return list(dict.fromkeys(found))
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*.json")):
+        relative = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in relative) or any(p in SKIPPED_FOLDERS for p in relative[:-1]):
+            continue
+        if path.is_file():
+            yield path
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    replace: bool = False,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> IngestReport:
+    report = IngestReport()
+    files = result_files(paths)
+    report.files = len(files)
+    batch: list[tuple[ResultDocument, str | None]] = []
+    sources: dict[str, Path] = {}
+
+    def flush() -> None:
+        for result in store.save_many(batch, replace=replace):
+            if result.outcome is Saved.ADDED:
+                report.added.append(result.run_id)
+            elif result.outcome is Saved.PRESENT:
+                report.present.append(result.run_id)
+            elif result.outcome is Saved.REPLACED:
+                report.replaced.append(result.run_id)
+            else:
+                _skip(
+                    report,
+                    Skipped(
+                        sources[result.run_id],
+                        f"run {result.run_id} is already stored with different content (stored: "
+                        f"{result.stored_status}, {result.stored_points} points); kept the stored one "
+                        "(bench ingest --replace keeps this file's)",
+                    ),
+                    on_skip,
+                )
+        batch.clear()
+        sources.clear()
+
+    for path in files:
+        try:
+            document = load_result(path)
+        except BenchError as exc:
+            _skip(report, Skipped(path, _reason(exc)), on_skip)
+            continue
+        if document.run_id in sources:  # two files of one run in one batch: judge them one after the other
+            flush()
+        batch.append((document, str(path)))
+        sources[document.run_id] = path
+        if len(batch) >= SAVE_BATCH:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+def _reason(exc: BenchError) -> str:
+    return f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+
+
+def _skip(report: IngestReport, skipped: Skipped, on_skip: Callable[[Skipped], None] | None) -> None:
+    report.skipped.append(skipped)
+    if on_skip is not None:
+        on_skip(skipped)
+
+
+def store_run(url: URL, document: ResultDocument, *, source: Path | None) -> str:
+    """Save one run just written by ``bench run``; one line saying where it went and how."""
+    with open_store(url) as store:
+        result = store.save(document, source=str(source) if source else None)
+        where = store.display
+    if result.outcome is Saved.CONFLICT:
+        return (
+            f"{where}: run {document.run_id} was already stored with different content; kept the stored "
+            f"one (bench ingest {source} --replace keeps this file's)"
+        )
+    return f"{where}: run {document.run_id} {result.outcome.value}"
