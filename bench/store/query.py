@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from bench.errors import BenchError
 from bench.store import tables
+from bench.store.rows import column_text, to_utc_naive
 
 POINT_KEYS = ("model", "provider", "gpu", "architecture", "driver", "genai")
 RUN_KEYS = ("scenario", "host", "run")
@@ -106,7 +107,7 @@ def _match(columns: Sequence[ColumnElement], values: Sequence[str]) -> ColumnEle
     if not values:
         return false()
     clauses: list[ColumnElement[bool]] = []
-    for value in values:
+    for value in (column_text(v) for v in values):
         for column in columns:
             lowered = func.lower(column)
             if "*" in value:
@@ -135,8 +136,6 @@ def point_clauses(where: Where) -> list[ColumnElement[bool]]:
 
 
 def run_clauses(where: Where) -> list[ColumnElement[bool]]:
-    from bench.store.rows import to_utc_naive
-
     r = tables.runs
     columns: dict[str, Sequence[ColumnElement]] = {
         "scenario": [r.c.scenario],

@@ -20,6 +20,16 @@ from bench.results.schema import Point, ResultDocument
 from bench.store.tables import SUMMARY_METRICS, SUMMARY_PERCENTILES, SUMMARY_STATS, summary_column
 
 
+def column_text(value: str) -> str:
+    """Text as a column holds it: PostgreSQL text cannot hold NUL, so it becomes U+FFFD (in the columns
+    only; the document keeps every character, JSON-escaped)."""
+    return value.replace("\x00", "\ufffd")
+
+
+def _columns_text(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: column_text(v) if isinstance(v, str) and key != "document" else v for key, v in row.items()}
+
+
 def document_text(document: ResultDocument) -> str:
     """The stored form: the result file's JSON without its indentation (``write_result`` restores it)."""
     return document.model_dump_json(exclude_none=True)
@@ -39,30 +49,32 @@ def run_row(document: ResultDocument, *, text: str, source: str | None, now: dat
     environment = document.environment
     devices = environment.gpus.devices
     architectures = sorted({a for a in (_architecture(document, s.id) for s in document.sessions) if a})
-    return {
-        "run_id": document.run_id,
-        "schema_version": document.schema_version,
-        "scenario": document.scenario.name,
-        "status": document.status,
-        "started_at": to_utc_naive(document.started_at),
-        "finished_at": to_utc_naive(document.finished_at) if document.finished_at else None,
-        "host": environment.host.hostname,
-        "os": environment.host.os,
-        "cpu_model": environment.host.cpu_model,
-        "gpu": ", ".join(d.name for d in devices) or None,
-        "architecture": ", ".join(architectures) or None,
-        "driver": driver_version(document),
-        "genai_version": environment.software.onnxruntime_genai,
-        "genai_build": environment.software.onnxruntime_genai_build,
-        "bench_version": environment.software.bench,
-        "point_count": len(document.points),
-        "flagged_count": sum(1 for p in document.points if p.status == "flagged"),
-        "invalid_count": sum(1 for p in document.points if p.status == "invalid"),
-        "document_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "document": text,
-        "source": source,
-        "ingested_at": to_utc_naive(now),
-    }
+    return _columns_text(
+        {
+            "run_id": document.run_id,
+            "schema_version": document.schema_version,
+            "scenario": document.scenario.name,
+            "status": document.status,
+            "started_at": to_utc_naive(document.started_at),
+            "finished_at": to_utc_naive(document.finished_at) if document.finished_at else None,
+            "host": environment.host.hostname,
+            "os": environment.host.os,
+            "cpu_model": environment.host.cpu_model,
+            "gpu": ", ".join(d.name for d in devices) or None,
+            "architecture": ", ".join(architectures) or None,
+            "driver": driver_version(document),
+            "genai_version": environment.software.onnxruntime_genai,
+            "genai_build": environment.software.onnxruntime_genai_build,
+            "bench_version": environment.software.bench,
+            "point_count": len(document.points),
+            "flagged_count": sum(1 for p in document.points if p.status == "flagged"),
+            "invalid_count": sum(1 for p in document.points if p.status == "invalid"),
+            "document_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "document": text,
+            "source": source,
+            "ingested_at": to_utc_naive(now),
+        }
+    )
 
 
 def _architecture(document: ResultDocument, session_id: str) -> str | None:
@@ -81,27 +93,29 @@ def point_rows(document: ResultDocument) -> list[dict[str, Any]]:
         context = contexts.get(point.session)
         gpu = context.gpu if context else None
         rows.append(
-            {
-                "run_id": document.run_id,
-                "point_id": point.id,
-                "session": point.session,
-                "model": point.model,
-                "model_kind": point.model_kind,
-                "provider": point.provider,
-                "prompt_tokens": point.params.prompt_tokens,
-                "batch_size": point.params.batch_size,
-                "output_tokens": point.params.output_tokens,
-                "gpu": gpu.name if gpu else None,
-                "gpu_sku": gpu.sku if gpu else None,
-                "architecture": gpu.architecture if gpu else None,
-                "driver": context.driver if context else None,
-                "genai_version": context.onnxruntime_genai if context else genai,
-                "status": point.status,
-                "reasons": json.dumps(_reasons(point)) if _reasons(point) else None,
-                "repetitions": point.repetitions,
-                "started_at": to_utc_naive(point.started_at),
-                **summary_columns(point),
-            }
+            _columns_text(
+                {
+                    "run_id": document.run_id,
+                    "point_id": point.id,
+                    "session": point.session,
+                    "model": point.model,
+                    "model_kind": point.model_kind,
+                    "provider": point.provider,
+                    "prompt_tokens": point.params.prompt_tokens,
+                    "batch_size": point.params.batch_size,
+                    "output_tokens": point.params.output_tokens,
+                    "gpu": gpu.name if gpu else None,
+                    "gpu_sku": gpu.sku if gpu else None,
+                    "architecture": gpu.architecture if gpu else None,
+                    "driver": context.driver if context else None,
+                    "genai_version": context.onnxruntime_genai if context else genai,
+                    "status": point.status,
+                    "reasons": json.dumps(_reasons(point)) if _reasons(point) else None,
+                    "repetitions": point.repetitions,
+                    "started_at": to_utc_naive(point.started_at),
+                    **summary_columns(point),
+                }
+            )
         )
     return rows
 

@@ -312,6 +312,9 @@ def open_store(url: str | URL | None = None, *, migrate: bool = True) -> Store:
         except DBAPIError as exc:
             engine.dispose()
             raise store._error("cannot open", exc) from None
+        except BaseException:
+            engine.dispose()
+            raise
     return store
 
 
