@@ -30,9 +30,14 @@ def _columns_text(row: dict[str, Any]) -> dict[str, Any]:
     return {key: column_text(v) if isinstance(v, str) and key != "document" else v for key, v in row.items()}
 
 
+# Derived statistics are recomputed from the samples on every load: storing them would only cost time
+# (computing them is most of the serialisation) and space. ``write_result`` writes them back out.
+_DERIVED = {"__all__": {"metrics": {"__all__": {"stats"}}}}
+
+
 def document_text(document: ResultDocument) -> str:
-    """The stored form: the result file's JSON without its indentation (``write_result`` restores it)."""
-    return document.model_dump_json(exclude_none=True)
+    """The stored form: the result file's JSON without indentation or derived ``stats``."""
+    return document.model_dump_json(exclude_none=True, exclude={"points": _DERIVED, "sessions": _DERIVED})
 
 
 def to_utc_naive(moment: datetime) -> datetime:
