@@ -29,7 +29,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.results.store import load_result
+from bench.results.files import load_result
 from bench.store import open_store, parse_where
 from bench.store.ingest import ingest
 from tests.dashboard.synthetic import MODELS, History, run_dicts, write_files

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from bench.cli.common import JsonOption
 from bench.cli.store_options import StoreOption, WhereOption
+from bench.results.files import result_filename, write_result
 from bench.results.schema import ResultDocument
-from bench.results.store import result_filename, write_result
 from bench.store import StoredPoint, StoredRun, open_store, parse_where
 
 POINT_METRICS = ("ttft_ms", "prefill_tokens_per_s", "decode_tokens_per_s")

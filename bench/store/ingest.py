@@ -1,7 +1,9 @@
 """Importing result files into a store: files and folders (recursively), every file judged alone.
 
-A file that cannot be read as a bench result (corrupt, truncated, another tool's JSON, a schema this
-bench does not know) is reported with its path and the loader's reason and skipped; the rest go in.
+A file found in a folder that cannot be read as a bench result (corrupt, truncated, another tool's JSON,
+a schema this bench does not know) is reported with its path and the loader's reason and skipped; the
+rest go in. A file named on its own is an error (``BenchError``) as for every command: the runs before
+it are already stored (each run is saved whole), and ingesting again after the fix adds the rest.
 Ingesting is idempotent: a run id already stored with the same document is counted as present; with a
 different document it is a conflict (reported, the stored one kept) unless ``replace``.
 """
@@ -14,13 +16,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from bench.documents import json_files
 from bench.errors import BenchError
+from bench.results.files import load_result
 from bench.results.schema import ResultDocument
-from bench.results.store import load_result
 from bench.store.store import SAVE_BATCH, Saved, Store, open_store
-
-# Folders a results tree holds that are not runs: baselines are compared with, never ingested.
-SKIPPED_FOLDERS = frozenset({"baselines"})
 
 
 @dataclass(frozen=True)
@@ -51,28 +51,16 @@ class IngestReport:
         }
 
 
-def result_files(paths: Iterable[Path]) -> list[Path]:
-    """Every file given, and every ``*.json`` below every folder given (hidden files, hidden folders
-    and ``baselines`` folders left out), in a stable order. A path that does not exist is an error."""
-    found: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found.extend(_walk(path))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise BenchError("no such file or folder", field=str(path))
-    return list(dict.fromkeys(found))
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*.json")):
-        relative = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in relative) or any(p in SKIPPED_FOLDERS for p in relative[:-1]):
-            continue
-        if path.is_file():
-            yield path
+def _files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """(file, named on the command line) for every file given and every ``*.json`` below every folder
+    given (the one loader's recursive search: hidden files and ``baselines`` folders left out)."""
+    seen: set[Path] = set()
+    for given in paths:
+        given = Path(given)
+        for file in json_files([given], recursive=True):
+            if file not in seen:
+                seen.add(file)
+                yield file, not given.is_dir()
 
 
 def ingest(
@@ -83,7 +71,7 @@ def ingest(
     on_skip: Callable[[Skipped], None] | None = None,
 ) -> IngestReport:
     report = IngestReport()
-    files = result_files(paths)
+    files = list(_files(paths))  # every path is checked before anything is stored
     report.files = len(files)
     batch: list[tuple[ResultDocument, str | None]] = []
     sources: dict[str, Path] = {}
@@ -110,10 +98,12 @@ def ingest(
         batch.clear()
         sources.clear()
 
-    for path in files:
+    for path, named in files:
         try:
             document = load_result(path)
         except BenchError as exc:
+            if named:  # a file named on its own is an error, as for every command (see bench.documents)
+                raise
             _skip(report, Skipped(path, _reason(exc)), on_skip)
             continue
         if document.run_id in sources:  # two files of one run in one batch: judge them one after the other

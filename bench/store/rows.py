@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.compare.baselines import driver_version, run_context
+from bench.compare.context import driver_version, run_context
 from bench.results.schema import Point, ResultDocument
 from bench.store.tables import SUMMARY_METRICS, SUMMARY_PERCENTILES, SUMMARY_STATS, summary_column
 

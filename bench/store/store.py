@@ -22,14 +22,13 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, create_engine, delete, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bench.errors import BenchError
-from bench.results.schema import DOCUMENT_KIND, SUPPORTED_SCHEMA_VERSIONS, ResultDocument
+from bench.results.schema import RESULT_DOCUMENT, ResultDocument
 from bench.store import tables
 from bench.store.migrate import ensure_schema
 from bench.store.query import Where, all_of, point_clauses, run_clauses
@@ -267,26 +266,9 @@ def _delete(connection: Connection, run_id: str) -> bool:
 
 
 def parse_document(text: str, *, origin: str) -> ResultDocument:
-    """A stored document back as a ``ResultDocument`` (refusing, like the file loader, what this bench
-    cannot read)."""
-    data = json.loads(text)
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    if (
-        not isinstance(data, dict)
-        or data.get("kind") != DOCUMENT_KIND
-        or version not in SUPPORTED_SCHEMA_VERSIONS
-    ):
-        raise BenchError(
-            f"stored document has schema_version {version!r}, which this bench cannot read",
-            field=origin,
-            hint="use the bench version that ingested it",
-        )
-    try:
-        return ResultDocument.model_validate(data)
-    except ValidationError as exc:
-        raise BenchError(
-            f"stored document does not validate: {exc.errors()[0]['msg']}", field=origin
-        ) from None
+    """A stored document back as a ``ResultDocument``, through the one loader (a document stored by an
+    older bench is upgraded like an old file; one this bench cannot read is a one-line error)."""
+    return RESULT_DOCUMENT.parse(json.loads(text), origin=origin)
 
 
 # --- opening ---------------------------------------------------------------------------------------

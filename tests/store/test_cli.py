@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli.app import app
-from bench.results.store import load_result, write_result
+from bench.results.files import load_result, write_result
 from bench.store import open_store
 from bench.store.url import redact_command
 from tests.fakes.documents import make_document
@@ -37,9 +37,7 @@ def folder(tmp_path):
     write_result(documents[2], root / "qual-4090-01" / "c.json")
     text = (root / "a.json").read_text()
     (root / "truncated.json").write_text(text[: len(text) // 2])
-    (root / "qual-4090-01" / "future.json").write_text(
-        text.replace('"schema_version": 1,', '"schema_version": 99,')
-    )
+    (root / "qual-4090-01" / "future.json").write_text(json.dumps(json.loads(text) | {"schema_version": 99}))
     (root / "other.json").write_text('{"benchmarks": []}')
     (root / "baselines").mkdir()
     (root / "baselines" / "base.json").write_text("{}")
@@ -63,6 +61,13 @@ def test_ingest_reports_each_bad_file_with_its_reason_and_takes_the_rest(folder,
     again = invoke("ingest", root / "a.json", root / "qual-4090-01" / "c.json", "--store", url, "--json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["present"] == [documents[0].run_id, documents[2].run_id]
+
+
+def test_a_bad_file_named_on_its_own_is_an_error(folder, tmp_path):
+    root, _ = folder
+    named = invoke("ingest", root / "truncated.json", "--store", sqlite_url(tmp_path / "s.db"))
+    assert named.exit_code == 2
+    assert named.stderr.startswith(f"error: {root / 'truncated.json'}: corrupt result file: not valid JSON")
 
 
 def test_ingest_exit_2_for_a_bad_url_or_a_missing_path(folder, tmp_path):

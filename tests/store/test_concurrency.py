@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.results.files import write_result
 from bench.results.schema import ResultDocument
-from bench.results.store import write_result
 from bench.store import open_store
 from tests.fakes.documents import make_document
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import inspect
 
 from bench.errors import BenchError
+from bench.results.files import load_result, write_result
 from bench.results.schema import ResultDocument
-from bench.results.store import load_result, write_result
 from bench.store import Saved, open_store, parse_where
 from bench.store.ingest import ingest
 from bench.store.rows import column_text
