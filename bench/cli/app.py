@@ -74,6 +74,10 @@ def _register() -> None:
 
     app.command("runs")(runs_cmd.runs)
 
+    from bench.cli import qualify as qualify_cmd
+
+    app.command("qualify")(qualify_cmd.qualify)
+
 
 _register()
 

@@ -9,7 +9,9 @@ loaders refuse versions they do not know):
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
 2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
-  loads unchanged in meaning through ``update_to_2``.
+  loads unchanged in meaning through ``update_to_2``:
+  - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
+    order; ``bench qualify`` checks greedy output is identical across repetitions).
 """
 
 from __future__ import annotations
@@ -129,6 +131,10 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    output_sha256: list[str] = Field(
+        default_factory=list,
+        description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
+    )
 
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)
