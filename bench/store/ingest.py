@@ -129,9 +129,16 @@ def _skip(report: IngestReport, skipped: Skipped, on_skip: Callable[[Skipped], N
 
 def store_run(url: URL, document: ResultDocument, *, source: Path | None) -> str:
     """Save one run just written by ``bench run``; one line saying where it went and how."""
-    with open_store(url) as store:
-        result = store.save(document, source=str(source) if source else None)
-        where = store.display
+    try:
+        with open_store(url) as store:
+            result = store.save(document, source=str(source) if source else None)
+            where = store.display
+    except BenchError as exc:  # the run is not lost: its file is written, and can be ingested later
+        raise BenchError(
+            exc.message,
+            field=exc.field,
+            hint=f"the result file {source} is written; `bench ingest {source}` with the store adds it later",
+        ) from None
     if result.outcome is Saved.CONFLICT:
         return (
             f"{where}: run {document.run_id} was already stored with different content; kept the stored "

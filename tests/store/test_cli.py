@@ -206,3 +206,17 @@ def test_bench_run_store_writes_the_file_and_ingests_it_without_the_password(pg_
     assert "--store" in load_result(path).command
     with open_store(pg_url) as store:
         assert store.load(summary["run_id"]) == load_result(path)
+
+
+def test_a_run_whose_store_is_unreachable_keeps_its_file_and_says_how_to_ingest_it(tmp_path):
+    from bench.errors import BenchError
+    from bench.store.ingest import store_run
+    from bench.store.url import store_url
+
+    path = write_result(make_document({(128, 1, 32): {"ttft_ms": [1.0]}}), tmp_path / "r.json")
+    unreachable = store_url("postgresql://lab:hunter2@127.0.0.1:1/bench")
+    with pytest.raises(BenchError) as caught:
+        store_run(unreachable, load_result(path), source=path)
+    message = caught.value.one_line()
+    assert "cannot" in message and f"bench ingest {path}" in message and ":***@" in message
+    assert "hunter2" not in message
