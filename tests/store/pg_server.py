@@ -75,7 +75,9 @@ def running_server() -> Iterator[Server]:
         raise ServerUnavailable("the test server is started with Debian's PostgreSQL binaries (Linux only)")
     binaries = find_binaries()
     prefix: list[str] = []
-    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    # Under root the server runs as postgres, which must reach its folder: /tmp, not a private TMPDIR.
+    shared_tmp = "/tmp" if os.geteuid() == 0 and Path("/tmp").is_dir() else None
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-", dir=shared_tmp))
     try:
         if os.geteuid() == 0:
             import pwd
