@@ -37,6 +37,7 @@ from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, stor
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.errors import BenchError
+from bench.status import PointStatus
 from bench.store.ingest import store_run
 from bench.store.url import store_url
 
@@ -123,12 +124,13 @@ def gate(
         print(f"dashboard: {dashboard}", file=sys.stderr)
     emit(report, json_output=json_output, markdown=markdown, title=f"bench gate {document.scenario.name}")
     code = exit_code(report, fail_on_not_comparable=fail_on_not_comparable)
-    invalid = [p for p in document.points if p.status == "invalid"]
+    points = {pid: point for group in report.groups for pid, point in group.candidate_points.items()}
+    invalid = [point for point in points.values() if point.status == PointStatus.INVALID]
     if invalid:  # a build that fails to generate is worse than a slow one: never a pass
         first = invalid[0]
         print(
-            f"gate: FAIL: {len(invalid)} of {len(document.points)} point(s) invalid, e.g. {first.id}: "
-            f"{first.error or '; '.join(first.reasons) or 'no reason recorded'}",
+            f"gate: FAIL: {len(invalid)} of {len(points)} point(s) invalid, e.g. {first.id}: "
+            f"{'; '.join(first.reasons) or 'no reason recorded'}",
             file=sys.stderr,
         )
         code = max(code, EXIT_REGRESSION)
