@@ -6,13 +6,13 @@ The rule options are defined here once and reused by ``bench gate``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from bench.analysis import regression
 from bench.analysis.threshold import parse_percent
+from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_candidates, load_references
 from bench.compare.render import print_report, to_json, to_markdown
@@ -131,17 +131,22 @@ def emit(
 
 def compare(
     candidate: Annotated[
-        Path, typer.Argument(help="The new run: a result file, or a folder of result files (rounds).")
+        str,
+        typer.Argument(
+            help="The new run: a result file, a folder of result files (rounds), or the store's runs "
+            "'store:KEY=VALUE&...' (see --where)."
+        ),
     ],
     baseline: Annotated[
         str,
         typer.Argument(
             help="What to compare with: a result file, a folder of runs, a baseline file, a folder of "
-            "baselines (e.g. results/baselines), or a baseline name (see `bench baseline list`)."
+            "baselines (e.g. results/baselines), a baseline name (see `bench baseline list`), or the "
+            "store's runs 'store:KEY=VALUE&...'."
         ),
     ],
     more_candidates: Annotated[
-        list[Path] | None, typer.Option("--candidate", help="More candidate files or folders (repeatable).")
+        list[str] | None, typer.Option("--candidate", help="More candidate files or folders (repeatable).")
     ] = None,
     more_baselines: Annotated[
         list[str] | None, typer.Option("--baseline", "-b", help="More baselines (repeatable).")
@@ -154,6 +159,8 @@ def compare(
     fail_on_not_comparable: FailOnNotComparableOption = False,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
+    store: StoreOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Compare a candidate run with a baseline, point by point and metric by metric.
 
@@ -162,14 +169,26 @@ def compare(
     real weights, point missing). Several runs per side (a folder) are pooled as rounds; runs that
     differ in driver or onnxruntime-genai version are named in the header and grouped.
 
+    A file inside a folder that cannot be read is reported (path and reason) and left out; the verdict is
+    then inconclusive at best. A file named on its own must be readable.
+
     Exit codes: 0 no regression, 1 regression (or, with --fail-on-not-comparable, anything not
-    comparable), 2 bad input.
+    comparable), 2 bad input, 3 inconclusive (files left out).
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
-    candidates = load_candidates([candidate, *(more_candidates or [])])
-    references = load_references([baseline, *(more_baselines or [])])
+    queries = store_queries(store, where)
+    skipped = SkippedFiles()
+    try:
+        candidates = load_candidates(
+            [candidate, *(more_candidates or [])], queries=queries, on_problem=skipped
+        )
+        references = load_references([baseline, *(more_baselines or [])], queries=queries, on_problem=skipped)
+        queries.check_used()
+    finally:
+        queries.close()
     report = build_report(candidates, references, rule=rule, metrics=metric or None)
     emit(report, json_output=json_output, markdown=markdown)
-    raise typer.Exit(code=exit_code(report, fail_on_not_comparable=fail_on_not_comparable))
+    code = exit_code(report, fail_on_not_comparable=fail_on_not_comparable)
+    raise typer.Exit(code=skipped.exit_code(code))

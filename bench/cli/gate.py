@@ -33,10 +33,13 @@ from bench.cli.compare import (
     make_rule,
 )
 from bench.cli.run import EXIT_INTERRUPTED, execute_run
+from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.errors import BenchError
 from bench.status import PointStatus
+from bench.store.ingest import store_run
+from bench.store.url import store_url
 
 
 def gate(
@@ -47,7 +50,7 @@ def gate(
             "--baseline",
             "-b",
             help="Baseline to gate against (repeatable): a baseline name, baseline file, result file or "
-            "folder.",
+            "folder, or the store's runs 'store:KEY=VALUE&...' (with --store).",
         ),
     ],
     model: ModelsOption = None,
@@ -65,6 +68,8 @@ def gate(
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
     dashboard: DashboardOption = None,
+    store: StoreOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Run SCENARIO, compare the result with --baseline, and exit 0 (no regression) or 1 (regression).
 
@@ -72,13 +77,23 @@ def gate(
     sweep. The output states the rule (test, alpha, minimum effect, correction) and writes the result
     file into --out like `bench run`.
 
+    With --store, --baseline may name the store's runs ('store:KEY=VALUE&...', --where ANDed in) and
+    the result is also saved in the store (as `bench run --store`).
+
     Exit codes: 0 no regression, 1 regression or an invalid point (the run failed to measure it),
-    2 bad input, 130 interrupted.
+    2 bad input, 3 inconclusive (baseline files left out), 130 interrupted.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
-    references = load_references(baseline)
+    queries = store_queries(store, where)
+    skipped = SkippedFiles()
+    try:
+        references = load_references(baseline, queries=queries, on_problem=skipped)
+        queries.check_used()
+    finally:
+        queries.close()
+    target = store_url(store) if store else None
     check_output_paths(out_dir=out, dashboard=dashboard)
     outcome = execute_run(
         scenario=scenario,
@@ -93,6 +108,8 @@ def gate(
     )
     document = outcome.document
     print(f"result: {outcome.path} ({document.status})", file=sys.stderr)
+    if target is not None:
+        print(f"store: {store_run(target, document, source=outcome.path)}", file=sys.stderr)
     if document.status == "interrupted":
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not document.points:
@@ -117,4 +134,4 @@ def gate(
             file=sys.stderr,
         )
         code = max(code, EXIT_REGRESSION)
-    raise typer.Exit(code=code)
+    raise typer.Exit(code=skipped.exit_code(code))
