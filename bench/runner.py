@@ -28,7 +28,7 @@ from bench.sweep.checkpoint import IN_PROGRESS, Checkpoint, new_document
 from bench.sweep.measure import PointJob, measure_point, point_id
 from bench.sweep.plan import SessionPlan, SweepPlan, plan_sweep
 from bench.telemetry.api import Telemetry
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 
 __all__ = [
     "IN_PROGRESS",

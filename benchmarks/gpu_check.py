@@ -29,7 +29,7 @@ def crosscheck(model: str) -> dict[str, Any]:
 
     from bench.engine.genai import load_model
     from bench.models.refs import resolve_model
-    from bench.telemetry.session import create_telemetry
+    from bench.telemetry.factory import create_telemetry
 
     resolved = resolve_model(model, provider="cuda")
     telemetry = create_telemetry(provider="cuda")

@@ -30,7 +30,7 @@ from bench.prompts import make_prompt
 from bench.runner import RunRequest, run_scenario
 from bench.scenarios import find_scenario, load_scenario
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 
 
 def bare_loop(model: og.Model, ids: np.ndarray, output_tokens: int) -> tuple[float, float]:

@@ -31,7 +31,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds the fake NVML
 
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import DisabledTelemetry, create_telemetry
+from bench.telemetry.disabled import DisabledTelemetry
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.types import Figure
 
 FAKE = "tests.telemetry.fake_nvml:gpu_of_parent_process"

@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ holds the fake NVML
 
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.types import Figure
 from tests.telemetry.fake_nvml import GIB, FakeGpu, FakeNvml
 

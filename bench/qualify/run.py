@@ -34,7 +34,7 @@ from bench.qualify.stages import (
 )
 from bench.results.files import new_run_id
 from bench.runner import TelemetryFactory
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 
 RUNS_SUBDIR = "runs"
 GIB = 1024**3

@@ -11,7 +11,7 @@ from bench.qualify.facts import read_gpu_facts
 from bench.qualify.inventory import judge_inventory, merge_link
 from bench.qualify.profile import InventoryCriteria
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.types import Series
 from tests.telemetry.fake_nvml import GIB, FakeGpu, FakeNvml
 

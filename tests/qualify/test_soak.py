@@ -13,7 +13,7 @@ from bench.qualify.profile import SoakCriteria
 from bench.qualify.soak import judge_soak, soak_intervals
 from bench.results.schema import Metric, Point, PointParams
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 from tests.telemetry.fake_nvml import MIB, FakeGpu, FakeNvml
 from tests.telemetry.helpers import PID, load
 

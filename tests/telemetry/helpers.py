@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from bench.telemetry.api import PointShape
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.types import Figure
 from tests.telemetry.fake_nvml import FakeGpu, FakeNvml
 

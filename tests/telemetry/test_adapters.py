@@ -13,7 +13,7 @@ from bench.engine.genai import load_model
 from bench.errors import BenchError
 from bench.telemetry.adapters import select_dml_adapter
 from bench.telemetry.dxgi import MICROSOFT_VENDOR_ID, DxgiEnumeration
-from bench.telemetry.session import create_telemetry
+from bench.telemetry.factory import create_telemetry
 from tests.fakes.fake_genai import FakeGenai, Script
 from tests.telemetry.fake_dxgi import FakeVideoMemoryReader, rtx_4090_adapter
 from tests.telemetry.fake_nvml import FakeGpu, FakeNvml

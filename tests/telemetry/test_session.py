@@ -12,8 +12,9 @@ import pynvml
 import pytest
 
 from bench.errors import BenchError
+from bench.telemetry.disabled import DisabledTelemetry
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.host import linux_peak_rss
-from bench.telemetry.session import DisabledTelemetry, create_telemetry
 from bench.telemetry.summary import repetition_metrics
 from bench.validity import assess_point
 from tests.telemetry.fake_dxgi import FakeVideoMemoryReader

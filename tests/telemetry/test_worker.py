@@ -11,8 +11,8 @@ import time
 import psutil
 import pytest
 
+from bench.telemetry.factory import create_telemetry
 from bench.telemetry.host import linux_peak_rss
-from bench.telemetry.session import create_telemetry
 from bench.telemetry.window import PartSpec
 from bench.telemetry.worker import SamplerProcess, load_nvml_module
 from tests.telemetry.helpers import fixed_bandwidth
