@@ -66,6 +66,9 @@ class TwinParameters(BaseModel):
     seed: int
     writer_version: str
     provider: str = Field("cpu", description="execution provider the graph was shaped for (cpu, cuda, dml)")
+    ffn: int | None = Field(
+        default=None, description="MLP width instead of the size preset's (a known extra work)"
+    )
 
 
 class ModelIdentity(BaseModel):
@@ -116,6 +119,7 @@ def model_key(identity: ModelIdentity) -> str:
                 ("quant", "sym" if twin.symmetric else "asym", "sym" if defaults.symmetric else "asym"),
                 ("dtype", twin.io_dtype, defaults.io_dtype),
                 ("seed", twin.seed, defaults.seed),
+                ("ffn", twin.ffn, defaults.ffn),
             )
             if value != default
         ]

@@ -8,6 +8,9 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
+2 (2026-12-02) optional fields, absent in version 1 files (which load unchanged):
+  ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per repetition);
+  ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner file's run id, the rounds).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
 from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 DOCUMENT_KIND = "bench.result"
 
 RunStatus = Literal["complete", "interrupted", "failed"]
@@ -127,10 +130,31 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    rounds: list[int] | None = Field(
+        default=None,
+        description="bench ab: the round (0, 1, ...) of each repetition, in sample order; None for bench run",
+    )
 
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)
         return metric.median if metric else None
+
+
+class AbRecord(BaseModel):
+    """``bench ab``: this file is one side of an interleaved A/B run; its partner is the other side."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["baseline", "candidate"]
+    partner_run_id: str
+    rounds_planned: int
+    rounds_completed: int
+    repetitions_per_round: int
+    warmup_per_round: int
+    python: str = Field(description="the interpreter the side's worker ran under")
+    worker: dict[str, Any] = Field(default_factory=dict, description="the worker's handshake (versions)")
+    env: dict[str, str] = Field(default_factory=dict, description="environment variables this side set")
+    order: str = Field(default="ABBA", description="side order per (round + point): A first when even")
 
 
 class ResultDocument(BaseModel):
@@ -149,6 +173,7 @@ class ResultDocument(BaseModel):
     sessions: list[Session] = Field(default_factory=list)
     points: list[Point] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="skipped points and other visible notes")
+    ab: AbRecord | None = None
 
     def session(self, session_id: str) -> Session:
         for session in self.sessions:
