@@ -346,10 +346,10 @@ def _decision(
         # The rank statistic grows like sqrt(rounds) when the shift holds: how many would reach it.
         z_needed = float(stats.norm.isf(threshold / 2.0))
         z = abs(comparison.test.z)
-        needed = math.ceil(comparison.rounds * (z_needed / z) ** 2) if z > 0 else None
-        more = f"; about {needed} rounds would tell if it holds" if needed else ""
+        estimate = math.ceil(comparison.rounds * (z_needed / z) ** 2) if z > 0 else None
+        more = f"; about {estimate} rounds would tell if it holds" if estimate else ""
         reason = f"{size} {where} but not significant ({p_text} > {rule.alpha:g}){more}"
-        return PairedDecision(comparison, verdict, reason, adjusted, effect, needed)
+        return PairedDecision(comparison, verdict, reason, adjusted, effect, estimate)
     return PairedDecision(
         comparison, verdict, f"{size} {where}, not significant ({p_text})", adjusted, effect
     )
