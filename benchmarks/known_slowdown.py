@@ -2,8 +2,9 @@
 
 The proof of ``bench ab`` (docs/STATISTICS.md, "Interleaved A/B") needs a candidate that is truly slower
 by a known amount: the small twin with a wider MLP (``ffn=N``; ``twin:mistral-nemo-12b:small:ffn=5248``
-has a 29 % wider MLP than the preset's 4096, about 17 % more INT4 weights per decode step, chosen to be
-~10 % slower per step on this CPU). This script measures the real slowdown with the bare onnxruntime-genai loop of ``benchmarks/harness_overhead.py`` (no bench
+has a 28 % wider MLP than the preset's 4096, about 16 % more INT4 weights per decode step, chosen to be
+~10 % slower per step on this CPU). This script measures the real slowdown with the bare
+onnxruntime-genai loop of ``benchmarks/harness_overhead.py`` (no bench
 timing path): both models loaded once, pairs A B / B A alternating, and reports the median of the pair
 ratios (candidate / baseline) of decode time per token and TTFT with a 95 % bootstrap interval.
 
