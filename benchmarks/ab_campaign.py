@@ -63,30 +63,36 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--round-repetitions", type=int, default=3)
     parser.add_argument("--run-repetitions", type=int, default=20)
-    parser.add_argument("--slowdown-pairs", type=int, default=60)
+    parser.add_argument("--slowdown-pairs", type=int, default=60, help="0: skip the bare-loop measurement")
+    parser.add_argument("--runs-every", type=int, default=1, help="separate runs every N-th iteration only")
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     here = Path(__file__).resolve().parent
 
     started = time.time()
-    known = subprocess.run(
-        [
-            sys.executable,
-            str(here / "known_slowdown.py"),
-            "--pairs",
-            str(args.slowdown_pairs),
-            "--ffn",
-            "5248",
-            "--output",
-            "16",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    known = (
+        None
+        if not args.slowdown_pairs
+        else subprocess.run(
+            [
+                sys.executable,
+                str(here / "known_slowdown.py"),
+                "--pairs",
+                str(args.slowdown_pairs),
+                "--ffn",
+                "5248",
+                "--output",
+                "16",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     )
-    (out / "known_slowdown.txt").write_text(known.stdout + known.stderr, encoding="utf-8")
-    log(out, kind="known_slowdown", wall_s=time.time() - started, load=load(), rc=known.returncode)
+    if known is not None:
+        (out / "known_slowdown.txt").write_text(known.stdout + known.stderr, encoding="utf-8")
+        log(out, kind="known_slowdown", wall_s=time.time() - started, load=load(), rc=known.returncode)
 
     base_yaml = out / "baseline.yaml"
     cand_yaml = out / "candidate.yaml"
@@ -123,6 +129,8 @@ def main() -> None:
                 )
             except Exception as exc:  # keep the campaign going; the log says what failed
                 log(out, kind=kind, iteration=iteration, error=str(exc), wall_s=time.time() - t0)
+        if iteration % args.runs_every:
+            continue
         for kind, path in (("run_baseline", base_yaml), ("run_candidate", cand_yaml)):
             t0, l0 = time.time(), load()
             done = subprocess.run(

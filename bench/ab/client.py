@@ -22,9 +22,11 @@ from bench.errors import BenchError
 
 SOURCE_ROOT = Path(bench.__file__).resolve().parent.parent
 
-# Runs `bench.ab.worker` from the side's own bench, else from this bench's source folder.
+# Runs `bench.ab.worker` from the side's own bench, else from this bench's source folder; never from
+# whatever folder the command was started in (``-c`` puts the working folder first on sys.path).
 _BOOTSTRAP = (
     "import importlib.util, sys\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
     "if importlib.util.find_spec('bench') is None:\n"
     "    sys.path.insert(0, sys.argv[1])\n"
     "from bench.ab.worker import main\n"

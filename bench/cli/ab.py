@@ -1,0 +1,190 @@
+"""``bench ab``: a baseline side and a candidate side measured interleaved on one machine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bench.ab.report import build_ab_report, judge
+from bench.ab.rounds import AbRequest, run_ab
+from bench.ab.sides import Side, check_python, parse_env, parse_provider_options
+from bench.atomic import atomic_write_text
+from bench.cli.common import OutDirOption, ProvidersOption, TelemetryOption, check_output_paths, scenario_dirs
+from bench.cli.compare import (
+    AlphaOption,
+    CorrectionOption,
+    IncludeFlaggedOption,
+    JsonReportOption,
+    MarkdownOption,
+    MetricOption,
+    MinEffectOption,
+    _fraction,
+    emit,
+    make_rule,
+)
+from bench.compare.render import to_json, to_markdown
+from bench.engine.genai import StopFlag
+from bench.interrupt import graceful_stop
+from bench.outcome import EXIT_INTERRUPTED
+from bench.report.ci import append_step_summary, junit_cases
+from bench.report.junit import write_junit
+from bench.scenarios import find_scenario, load_scenario, parse_scenario
+
+
+def ab(
+    scenario: Annotated[str, typer.Argument(help="Scenario name (e.g. ci-gate) or a .yaml path.")],
+    baseline_model: Annotated[
+        list[str] | None,
+        typer.Option(help="The baseline side's models instead of the scenario's (repeatable, same order)."),
+    ] = None,
+    candidate_model: Annotated[
+        list[str] | None,
+        typer.Option(help="The candidate side's models, e.g. a new export (repeatable, same order)."),
+    ] = None,
+    baseline_python: Annotated[
+        Path | None, typer.Option(help="Python of the baseline side's environment (default: this one).")
+    ] = None,
+    candidate_python: Annotated[
+        Path | None,
+        typer.Option(help="Python of the candidate side's environment, e.g. another onnxruntime-genai."),
+    ] = None,
+    baseline_env: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE set for the baseline side only (repeatable).")
+    ] = None,
+    candidate_env: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE set for the candidate side only (repeatable).")
+    ] = None,
+    baseline_option: Annotated[
+        list[str] | None,
+        typer.Option(help="PROVIDER.KEY=VALUE provider option for the baseline side (repeatable)."),
+    ] = None,
+    candidate_option: Annotated[
+        list[str] | None,
+        typer.Option(help="PROVIDER.KEY=VALUE provider option for the candidate side (repeatable)."),
+    ] = None,
+    provider: ProvidersOption = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds; each measures every point on both sides.")] = 8,
+    repetitions: Annotated[
+        int, typer.Option(min=1, help="Repetitions per side, point and round (3 vs 3: 20 orders per round).")
+    ] = 3,
+    warmup: Annotated[int, typer.Option(min=0, help="Warmups per side, point and round.")] = 1,
+    out: OutDirOption = Path("results"),
+    telemetry: TelemetryOption = True,
+    alpha: AlphaOption = None,
+    min_effect: MinEffectOption = None,
+    correction: CorrectionOption = None,
+    include_flagged: IncludeFlaggedOption = False,
+    metric: MetricOption = None,
+    min_coverage: Annotated[
+        str, typer.Option(help="Share of (point, metric) comparisons that must be decided to PASS.")
+    ] = "100%",
+    json_output: JsonReportOption = False,
+    markdown: MarkdownOption = False,
+    junit: Annotated[
+        Path | None,
+        typer.Option(help="Also write JUnit XML here: one case per point x metric.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Measure a baseline side and a candidate side interleaved, and gate on their difference.
+
+    Each side runs in its own long-lived worker process (its own Python, models loaded once); rounds
+    alternate which side goes first (A B, B A, ...), and every round measures every point on both sides.
+    The decision pairs the sides within each round, so drift that moves a whole round cancels: per point
+    and metric, van Elteren's stratified rank-sum test over rounds, the geometric mean of the round
+    ratios, the same minimum effect and correction as `bench compare`. Writes the two sides as ordinary
+    result files (plus report.json) into a folder under --out. Ctrl-C keeps the completed rounds.
+
+    Exit codes: 0 no regression and every comparison decided (see --min-coverage), 1 regression or an
+    invalid point, 2 bad input (nothing measured), 3 inconclusive (reason and remedy printed),
+    130 interrupted.
+    """
+    rule = make_rule(
+        alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
+    )
+    floor = _fraction(min_coverage, "--min-coverage")
+    loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
+    base = loaded.scenario
+    if provider:
+        base = parse_scenario(base.model_dump() | {"providers": provider}, origin="command line")
+    sides = (
+        Side(
+            "baseline",
+            python=check_python(baseline_python, role="baseline")
+            if baseline_python
+            else Path(sys.executable),
+            models=tuple(baseline_model or ()),
+            env=parse_env(baseline_env or [], role="baseline"),
+            provider_options=parse_provider_options(baseline_option or [], role="baseline"),
+        ),
+        Side(
+            "candidate",
+            python=check_python(candidate_python, role="candidate")
+            if candidate_python
+            else Path(sys.executable),
+            models=tuple(candidate_model or ()),
+            env=parse_env(candidate_env or [], role="candidate"),
+            provider_options=parse_provider_options(candidate_option or [], role="candidate"),
+        ),
+    )
+    check_output_paths(out_dir=out, dashboard=None)
+    if junit is not None:
+        from bench.atomic import check_file_path
+
+        check_file_path(junit)
+    console = Console(stderr=True)
+    stop = StopFlag()
+    with graceful_stop(stop, announce=console.print):
+        run = run_ab(
+            AbRequest(
+                scenario=base,
+                baseline=sides[0],
+                candidate=sides[1],
+                rounds=rounds,
+                repetitions=repetitions,
+                warmup=warmup,
+                out_dir=out,
+                source=loaded.source,
+                file_sha256=loaded.file_sha256,
+                telemetry=telemetry,
+                command=sys.argv,
+            ),
+            stop=stop,
+            reporter=_Reporter(console),
+        )
+    console.print(
+        f"results: [bold]{escape(str(run.folder))}[/] ({run.rounds_completed} rounds, {run.wall_s:.0f} s)"
+    )
+    if run.rounds_completed == 0:
+        console.print("interrupted before the first round completed: nothing to compare")
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+    report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None)
+    atomic_write_text(run.folder / "report.json", to_json(report))
+    verdict = judge(report, min_coverage=floor)
+    emit(report, json_output=json_output, markdown=markdown, title=f"bench ab {base.name}")
+    if junit is not None:
+        write_junit(junit, junit_cases(report), suite=f"bench ab {base.name}")
+    summary = append_step_summary(
+        to_markdown(report, title=f"bench ab {base.name}") + f"\n**{verdict.headline}**\n"
+    )
+    if summary is not None:
+        console.print(f"step summary: appended to {escape(str(summary))}")
+    console.print(
+        f"ab: {escape(verdict.headline)}" + (f" (remedy: {escape(verdict.remedy)})" if verdict.remedy else "")
+    )
+    raise typer.Exit(code=EXIT_INTERRUPTED if run.interrupted else verdict.outcome.exit_code)
+
+
+class _Reporter:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def note(self, text: str) -> None:
+        self.console.print(escape(text))
+
+    def round_finished(self, *, completed: int, total: int, seconds: float) -> None:
+        self.console.print(f"round {completed}/{total} done ({seconds:.0f} s)")
