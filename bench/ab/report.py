@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.analysis.paired import PairedComparison, compare_rounds, decide_paired, describe
+from bench.analysis.paired import (
+    DEFAULT_PAIRED_TEST,
+    PairedComparison,
+    compare_rounds,
+    decide_paired,
+    describe,
+)
 from bench.analysis.regression import Rule
 from bench.compare.report import ComparisonReport, ComparisonRow
 from bench.errors import BenchError
@@ -44,7 +50,12 @@ def _excluded(base: Point, cand: Point, rule: Rule) -> str | None:
 
 
 def build_ab_report(
-    baseline: ResultDocument, candidate: ResultDocument, *, rule: Rule, metrics: Sequence[str] | None = None
+    baseline: ResultDocument,
+    candidate: ResultDocument,
+    *,
+    rule: Rule,
+    metrics: Sequence[str] | None = None,
+    test: str = DEFAULT_PAIRED_TEST,
 ) -> ComparisonReport:
     if baseline.ab is None or candidate.ab is None:
         raise BenchError("not a bench ab pair (no `ab` record)", field="result files")
@@ -64,7 +75,7 @@ def build_ab_report(
                 b, c = _rounds_of(base, metric), _rounds_of(cand, metric)
                 rounds = [(b[r], c[r]) for r in sorted(set(b) & set(c))]
                 comparisons.append(compare_rounds(rounds=rounds, metric=metric, key=(cand.id, metric)))
-    decisions = iter(decide_paired(comparisons, rule))
+    decisions = iter(decide_paired(comparisons, rule, test=test))
     rows: list[ComparisonRow] = []
     label = f"ab baseline side ({baseline.ab.rounds_completed} rounds, interleaved)"
     for base, cand, metric, excluded in entries:
@@ -99,7 +110,7 @@ def build_ab_report(
                 ci_high_pct=(paired.ci_high - 1) * 100
                 if finite and paired.ci_high == paired.ci_high
                 else None,
-                p_value=paired.test.p_value if finite else None,
+                p_value=paired.result(test).p_value if finite else None,
                 p_adjusted=decision.p_adjusted,
                 verdict=decision.verdict.value,
                 reason=decision.reason,
@@ -107,7 +118,7 @@ def build_ab_report(
         )
     compared = sum(1 for e in entries if e[3] is None)
     return ComparisonReport(
-        rule=describe(rule, compared),
+        rule=describe(rule, compared, test=test),
         candidate=[candidate.run_id],
         baseline=[baseline.run_id],
         notes=[
@@ -138,11 +149,24 @@ class AbVerdict:
         return self.compared / self.expected if self.expected else 0.0
 
 
-def judge(report: ComparisonReport, *, min_coverage: float = 1.0) -> AbVerdict:
+def _undecided_change(row: ComparisonRow, rule: Rule) -> bool:
+    """ "No change" that is not one: worse by at least the minimum effect, only not significant yet."""
+    if row.verdict != "no_change" or row.change_pct is None:
+        return False
+    worse = -row.change_pct if row.direction == "higher" else row.change_pct
+    return worse >= rule.min_effect_for(row.metric) * 100.0
+
+
+def judge(report: ComparisonReport, *, rule: Rule, min_coverage: float = 1.0) -> AbVerdict:
     """FAIL on a regression or an invalid point; INCONCLUSIVE when less than ``min_coverage`` of the
-    expected comparisons were decided; PASS otherwise."""
+    expected comparisons were decided; PASS otherwise. Decided: a regression, an improvement, or no
+    change that is not itself a change beyond the minimum effect waiting for significance."""
     expected = len(report.rows)
-    decided = [r for r in report.rows if r.verdict != "not_comparable" and not r.excluded]
+    decided = [
+        r
+        for r in report.rows
+        if r.verdict != "not_comparable" and not r.excluded and not _undecided_change(r, rule)
+    ]
     regressions = [r for r in decided if r.verdict == "regression"]
     invalid = {r.point_id for r in report.rows if r.candidate_status == "invalid"}
     coverage = f"{len(decided)} of {expected} comparisons decided"
@@ -159,7 +183,7 @@ def judge(report: ComparisonReport, *, min_coverage: float = 1.0) -> AbVerdict:
         remedies = []
         if any(r.excluded for r in undecided):
             remedies.append("a quieter runner (flagged points are left out), or --include-flagged")
-        if any("rounds would" in r.reason for r in undecided):
+        if any("rounds would" in r.reason or "too few rounds" in r.reason for r in undecided):
             remedies.append("more rounds (--rounds)")
         return AbVerdict(
             Outcome.INCONCLUSIVE,

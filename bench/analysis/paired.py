@@ -46,10 +46,16 @@ from bench.analysis.regression import (
     Verdict,
     decide_batch,
 )
+from bench.errors import BenchError
 from bench.metrics import Direction
 from bench.metrics import spec as metric_spec
 
-TEST_NAME = "van Elteren stratified rank-sum"
+PAIRED_TESTS = {
+    "van-elteren": "van Elteren stratified rank-sum (rounds as strata)",
+    "round-t": "Student's t on the per-round log ratios",
+}
+DEFAULT_PAIRED_TEST = "van-elteren"
+ROUND_T_MIN_ROUNDS = 3
 
 Round = tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
 """One round of one (point, metric): (baseline repetitions, candidate repetitions)."""
@@ -137,6 +143,21 @@ def van_elteren(rounds: Sequence[Round]) -> StratifiedTest:
     return StratifiedTest(max(p, min_p), min_p, z, exact=False)
 
 
+def round_t(logs: np.ndarray) -> StratifiedTest:
+    """One-sample Student's t on the per-round log ratios: each round is one observation, so an effect
+    that moves one side's half of a round counts as that round's noise, not as evidence."""
+    if logs.size < ROUND_T_MIN_ROUNDS:
+        return StratifiedTest(1.0, 1.0, 0.0, exact=False)
+    spread = float(logs.std(ddof=1))
+    mean = float(logs.mean())
+    if spread == 0:
+        return StratifiedTest(
+            1.0 if mean == 0 else 0.0, 0.0, 0.0 if mean == 0 else math.copysign(math.inf, mean), exact=False
+        )
+    result = stats.ttest_1samp(logs, 0.0)
+    return StratifiedTest(float(result.pvalue), 0.0, float(result.statistic), exact=False)
+
+
 def rounds_needed(*, per_round: tuple[int, int], threshold: float) -> int:
     """The least number of rounds of ``per_round`` (baseline, candidate) repetitions whose floor
     ``2 / C(n + m, m)^R`` reaches ``threshold``."""
@@ -169,8 +190,12 @@ class PairedComparison:
     ci_low: float  # percentile bootstrap over rounds of the geometric mean ratio
     ci_high: float
     ci_level: float
-    test: StratifiedTest
+    test: StratifiedTest  # van Elteren
+    round_t: StratifiedTest
     problem: str | None = None
+
+    def result(self, test: str) -> StratifiedTest:
+        return self.round_t if test == "round-t" else self.test
 
     @property
     def worse_fraction(self) -> float:
@@ -200,7 +225,8 @@ def compare_rounds(
     if problem is not None:
         return PairedComparison(
             key, metric, direction, len(complete), per_round, n_base, n_cand, nan, nan, (), nan, nan,
-            nan, nan, ci_level, StratifiedTest(nan, 1.0, nan, exact=False), problem,
+            nan, nan, ci_level, StratifiedTest(nan, 1.0, nan, exact=False),
+            StratifiedTest(nan, 1.0, nan, exact=False), problem,
         )  # fmt: skip
     logs = np.array([math.log(np.median(c) / np.median(b)) for b, c in complete])
     ratio = math.exp(float(logs.mean()))
@@ -222,6 +248,7 @@ def compare_rounds(
         ci_high=high,
         ci_level=ci_level,
         test=van_elteren(complete),
+        round_t=round_t(logs),
     )
 
 
@@ -273,23 +300,29 @@ class PairedDecision:
         return self.comparison.worse_fraction * 100.0
 
 
-def describe(rule: Rule, n_comparisons: int | None = None) -> str:
+def describe(rule: Rule, n_comparisons: int | None = None, *, test: str = DEFAULT_PAIRED_TEST) -> str:
     """The paired rule in one line, like :meth:`Rule.describe`."""
     over = f" over {n_comparisons} comparisons" if n_comparisons is not None else ""
     return (
-        f"regression = {TEST_NAME} (rounds as strata) two-sided p ≤ {rule.alpha:g} after "
+        f"regression = {PAIRED_TESTS[test]} two-sided p ≤ {rule.alpha:g} after "
         f"{CORRECTIONS[rule.correction]}{over} AND geometric mean of round ratios ≥ "
         f"{rule.min_effect * 100:g} % worse"
     )
 
 
-def decide_paired(comparisons: Sequence[PairedComparison], rule: Rule) -> list[PairedDecision]:
+def decide_paired(
+    comparisons: Sequence[PairedComparison], rule: Rule, *, test: str = DEFAULT_PAIRED_TEST
+) -> list[PairedDecision]:
     """One verdict over every comparison given: corrected together, as ``bench compare`` does."""
+    if test not in PAIRED_TESTS:
+        raise BenchError(
+            f"unknown paired test {test!r}", field="test", hint=f"one of: {', '.join(PAIRED_TESTS)}"
+        )
     decisions: list[PairedDecision | None] = []
     entering: list[int] = []
     for index, comparison in enumerate(comparisons):
         effect = rule.min_effect_for(comparison.metric)
-        if comparison.problem is not None or math.isnan(comparison.test.p_value):
+        if comparison.problem is not None or math.isnan(comparison.result(test).p_value):
             why = comparison.problem or "no rank test possible on these rounds"
             decisions.append(PairedDecision(comparison, Verdict.NOT_COMPARABLE, why, None, effect))
         else:
@@ -300,8 +333,8 @@ def decide_paired(comparisons: Sequence[PairedComparison], rule: Rule) -> list[P
         picked = [comparisons[i] for i in entering]
         effects = np.array([rule.min_effect_for(c.metric) for c in picked])
         codes, adjusted = decide_batch(
-            p_values=np.array([c.test.p_value for c in picked]),
-            min_p=np.array([c.test.min_p for c in picked]),
+            p_values=np.array([c.result(test).p_value for c in picked]),
+            min_p=np.array([c.result(test).min_p for c in picked]),
             worse=np.array([c.worse_fraction for c in picked]),
             min_effect=effects,
             alpha=rule.alpha,
@@ -309,7 +342,7 @@ def decide_paired(comparisons: Sequence[PairedComparison], rule: Rule) -> list[P
         )
         for j, index in enumerate(entering):
             decisions[index] = _decision(
-                picked[j], int(codes[j]), float(adjusted[j]), float(effects[j]), rule, k
+                picked[j], int(codes[j]), float(adjusted[j]), float(effects[j]), rule, k, test
             )
     return [d for d in decisions if d is not None]
 
@@ -318,20 +351,27 @@ _VERDICTS = (Verdict.REGRESSION, Verdict.IMPROVEMENT, Verdict.NO_CHANGE, Verdict
 
 
 def _decision(
-    comparison: PairedComparison, code: int, adjusted: float, effect: float, rule: Rule, k: int
+    comparison: PairedComparison, code: int, adjusted: float, effect: float, rule: Rule, k: int, test: str
 ) -> PairedDecision:
+    result = comparison.result(test)
     verdict = _VERDICTS[code]
     threshold = rule.alpha / k
     worse = comparison.worse_fraction
     size = f"{abs(worse) * 100:.1f} % {'worse' if worse > 0 else 'better'}" if worse else "unchanged"
     where = f"over {comparison.rounds} round{'s' * (comparison.rounds != 1)}"
     p_text = f"adjusted p {adjusted:.2g}"
+    if code == CODE_NOT_COMPARABLE and test == "round-t":
+        reason = (
+            f"too few rounds: {comparison.rounds}; the t test on round ratios needs at least "
+            f"{ROUND_T_MIN_ROUNDS}"
+        )
+        return PairedDecision(comparison, verdict, reason, adjusted, effect, ROUND_T_MIN_ROUNDS)
     if code == CODE_NOT_COMPARABLE:
         needed = rounds_needed(per_round=comparison.per_round, threshold=threshold)
         n, m = comparison.per_round
         reason = (
             f"too few rounds: {comparison.rounds} of {n} vs {m} repetitions reach p ≥ "
-            f"{comparison.test.min_p:.2g}, "
+            f"{result.min_p:.2g}, "
             f"not the {threshold:.2g} a single change needs (alpha {rule.alpha:g} / {k}, "
             f"{CORRECTIONS[rule.correction]}); {needed} rounds would"
         )
@@ -345,7 +385,7 @@ def _decision(
     if abs(worse) >= effect:
         # The rank statistic grows like sqrt(rounds) when the shift holds: how many would reach it.
         z_needed = float(stats.norm.isf(threshold / 2.0))
-        z = abs(comparison.test.z)
+        z = abs(result.z)
         estimate = math.ceil(comparison.rounds * (z_needed / z) ** 2) if z > 0 else None
         more = f"; about {estimate} rounds would tell if it holds" if estimate else ""
         reason = f"{size} {where} but not significant ({p_text} > {rule.alpha:g}){more}"

@@ -13,6 +13,7 @@ from rich.markup import escape
 from bench.ab.report import build_ab_report, judge
 from bench.ab.rounds import AbRequest, run_ab
 from bench.ab.sides import Side, check_python, parse_env, parse_provider_options
+from bench.analysis.paired import DEFAULT_PAIRED_TEST, PAIRED_TESTS
 from bench.atomic import atomic_write_text
 from bench.cli.common import OutDirOption, ProvidersOption, TelemetryOption, check_output_paths, scenario_dirs
 from bench.cli.compare import (
@@ -29,6 +30,7 @@ from bench.cli.compare import (
 )
 from bench.compare.render import to_json, to_markdown
 from bench.engine.genai import StopFlag
+from bench.errors import BenchError
 from bench.interrupt import graceful_stop
 from bench.outcome import EXIT_INTERRUPTED
 from bench.report.ci import append_step_summary, junit_cases
@@ -80,6 +82,13 @@ def ab(
     correction: CorrectionOption = None,
     include_flagged: IncludeFlaggedOption = False,
     metric: MetricOption = None,
+    paired_test: Annotated[
+        str,
+        typer.Option(
+            help="van-elteren (ranks every repetition within its round) or round-t (Student's t on the "
+            "per-round log ratios: robust to drift inside a round, needs more rounds)."
+        ),
+    ] = DEFAULT_PAIRED_TEST,
     min_coverage: Annotated[
         str, typer.Option(help="Share of (point, metric) comparisons that must be decided to PASS.")
     ] = "100%",
@@ -107,6 +116,10 @@ def ab(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
     floor = _fraction(min_coverage, "--min-coverage")
+    if paired_test not in PAIRED_TESTS:
+        raise BenchError(
+            f"unknown test {paired_test!r}", field="--paired-test", hint=f"one of: {', '.join(PAIRED_TESTS)}"
+        )
     loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
     base = loaded.scenario
     if provider:
@@ -162,9 +175,9 @@ def ab(
     if run.rounds_completed == 0:
         console.print("interrupted before the first round completed: nothing to compare")
         raise typer.Exit(code=EXIT_INTERRUPTED)
-    report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None)
+    report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None, test=paired_test)
     atomic_write_text(run.folder / "report.json", to_json(report))
-    verdict = judge(report, min_coverage=floor)
+    verdict = judge(report, rule=rule, min_coverage=floor)
     emit(report, json_output=json_output, markdown=markdown, title=f"bench ab {base.name}")
     if junit is not None:
         write_junit(junit, junit_cases(report), suite=f"bench ab {base.name}")

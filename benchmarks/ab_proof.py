@@ -1,0 +1,191 @@
+"""Summarise the campaign of benchmarks/ab_campaign.py: the figures of docs/STATISTICS.md "Interleaved A/B".
+
+For every completed ``bench ab`` run (A/A and A/B) the verdict under both paired tests, with flagged
+points left out (the default) and let in (``--include-flagged``); for the separate ``bench run``s, the
+verdict of ``bench compare`` (the compare engine) on pairs of runs: A/A = consecutive baseline runs,
+A/B = the baseline and candidate runs of one iteration. Then the block effect (what pairing does not
+cancel) estimated from the A/A runs, and the simulation of the paired rule with the measured run-level
+drift of this VM (tests/analysis/data/noise_profile_ci_gate_vm.json) and that block effect.
+
+    .venv/bin/python benchmarks/ab_proof.py campaign [--simulate 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from bench.ab.report import build_ab_report, judge
+from bench.analysis.ab_simulation import simulate_ab
+from bench.analysis.noise import NoiseProfile
+from bench.analysis.paired import PAIRED_TESTS
+from bench.analysis.regression import Rule
+from bench.compare.engine import build_report
+from bench.compare.inputs import load_references
+from bench.metrics import GATE_METRICS
+from bench.results.store import load_result
+
+VM_PROFILE = Path(__file__).resolve().parents[1] / "tests/analysis/data/noise_profile_ci_gate_vm.json"
+
+
+def _ci(k: int, n: int) -> str:
+    """Clopper-Pearson 95 % interval of k/n, in %."""
+    from scipy import stats
+
+    if n == 0:
+        return "-"
+    low = stats.beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return f"{100 * k / n:.0f} % [{100 * low:.0f}, {100 * high:.0f}] ({k}/{n})"
+
+
+def _log(folder: Path) -> list[dict[str, object]]:
+    path = folder / "log.jsonl"
+    return (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    )
+
+
+def ab_verdicts(folder: Path, kind: str) -> dict[str, list[str]]:
+    """outcome label per (test, flagged policy) for every complete ab run of ``kind``."""
+    outcomes: dict[str, list[str]] = {}
+    for run in sorted((folder / kind).glob("*/")):
+        try:
+            base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
+        except Exception:
+            continue
+        if cand.status != "complete":
+            continue
+        for flagged in (False, True):
+            rule = Rule(include_flagged=flagged)
+            for test in PAIRED_TESTS:
+                report = build_ab_report(base, cand, rule=rule, test=test)
+                label = f"{test}{' +flagged' if flagged else ''}"
+                outcomes.setdefault(label, []).append(judge(report, rule=rule).outcome.value)
+    return outcomes
+
+
+def block_sd(folder: Path) -> tuple[float, float, int]:
+    """(block sd, within sd, rounds) of decode tpot from the A/A runs: what pairing leaves over."""
+    logs, within = [], []
+    for run in sorted((folder / "ab_aa").glob("*/")):
+        try:
+            base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
+        except Exception:
+            continue
+        for b, c in zip(base.points, cand.points, strict=True):
+            rb, rc = np.array(b.rounds or []), np.array(c.rounds or [])
+            xb, xc = np.log(b.metrics["tpot_ms"].samples), np.log(c.metrics["tpot_ms"].samples)
+            if rb.size != xb.size or rc.size != xc.size:
+                continue
+            for r in np.intersect1d(rb, rc):
+                sb, sc = xb[rb == r], xc[rc == r]
+                logs.append(np.median(sc) - np.median(sb))
+                within.extend(list(sb - sb.mean()) + list(sc - sc.mean()))
+    if len(logs) < 3:
+        return math.nan, math.nan, len(logs)
+    diffs = np.asarray(logs)
+    n = 3
+    within_sd = float(np.std(within, ddof=1) * math.sqrt(n / (n - 1)))
+    spread = float(1.4826 * np.median(np.abs(diffs - np.median(diffs))))  # robust sd of round log ratios
+    median_var = 0.449 * within_sd**2  # variance of the median of 3 normal values
+    return math.sqrt(max(spread**2 / 2 - median_var, 0.0)), within_sd, len(logs)
+
+
+def compare_verdicts(folder: Path) -> dict[str, list[str]]:
+    runs: dict[str, list[Path]] = {"run_baseline": [], "run_candidate": []}
+    for record in _log(folder):
+        if record.get("kind") in runs and record.get("result"):
+            runs[str(record["kind"])].append(Path(str(record["result"])))
+    pairs = {
+        "A/A": list(zip(runs["run_baseline"][:-1], runs["run_baseline"][1:], strict=True)),
+        "A/B": list(zip(runs["run_baseline"], runs["run_candidate"], strict=False)),
+    }
+    outcomes: dict[str, list[str]] = {}
+    for label, items in pairs.items():
+        for base_path, cand_path in items:
+            candidate = load_result(cand_path)
+            references = load_references([str(base_path)])
+            report = build_report([candidate], references, rule=Rule())
+            regressed = report.has_regression
+            decided = sum(1 for r in report.rows if r.verdict != "not_comparable" and not r.excluded)
+            outcomes.setdefault(label, []).append(
+                "fail"
+                if regressed
+                else "pass"
+                if decided == len(report.rows) and report.rows
+                else "inconclusive"
+            )
+            # The same pair judged with flagged points let in: what a user forcing it would get.
+            report = build_report([candidate], references, rule=Rule(include_flagged=True))
+            outcomes.setdefault(f"{label} +flagged", []).append("fail" if report.has_regression else "pass")
+    return outcomes
+
+
+def wall_times(folder: Path) -> dict[str, float]:
+    times: dict[str, list[float]] = {}
+    for record in _log(folder):
+        if "wall_s" in record and not record.get("error"):
+            times.setdefault(str(record["kind"]), []).append(float(record["wall_s"]))  # type: ignore[arg-type]
+    return {kind: float(np.median(values)) for kind, values in times.items()}
+
+
+def loads(folder: Path) -> str:
+    values = [float(r["load_start"]) for r in _log(folder) if "load_start" in r]  # type: ignore[arg-type]
+    if not values:
+        return ""
+    return f"load average: median {np.median(values):.1f}, range {min(values):.1f}-{max(values):.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--simulate", type=int, default=0, help="verdicts per simulated row (0: skip)")
+    parser.add_argument("--rounds", type=int, nargs="+", default=[6])
+    args = parser.parse_args()
+    folder = args.folder
+    print(loads(folder))
+    print("\n## bench ab verdicts (real)")
+    for kind, name in (("ab_aa", "A/A"), ("ab_ab", "A/B (known slowdown)")):
+        for label, values in ab_verdicts(folder, kind).items():
+            n = len(values)
+            print(
+                f"{name:22s} {label:22s} fail {_ci(values.count('fail'), n)}; "
+                f"inconclusive {values.count('inconclusive')}; pass {values.count('pass')}"
+            )
+    print("\n## separate bench run + bench compare verdicts (real)")
+    for label, values in compare_verdicts(folder).items():
+        n = len(values)
+        print(f"{label:12s} fail {_ci(values.count('fail'), n)}; inconclusive {values.count('inconclusive')}")
+    print("\n## median wall time per verdict (s)")
+    for kind, seconds in wall_times(folder).items():
+        print(f"{kind}: {seconds:.0f}")
+    sd, within, n = block_sd(folder)
+    print(f"\n## block effect (tpot, A/A): block sd {sd:.4f}, within sd {within:.4f}, from {n} rounds")
+    if args.simulate:
+        profile = NoiseProfile.from_dict(json.loads(VM_PROFILE.read_text()))
+        print(
+            f"\n## simulation: drift of {VM_PROFILE.name}, K = {len(GATE_METRICS)}, {args.simulate} verdicts"
+        )
+        for rounds in args.rounds:
+            for block in sorted({0.0, round(sd, 4) if math.isfinite(sd) else 0.0, 0.02}):
+                for test in PAIRED_TESTS:
+                    aa = simulate_ab(profile, Rule(), rounds=rounds, repetitions=3, n_verdicts=args.simulate,
+                                     block_sd=block, test=test)  # fmt: skip
+                    ab = simulate_ab(profile, Rule(), rounds=rounds, repetitions=3, n_verdicts=args.simulate,
+                                     block_sd=block, test=test, slowdown=1.10, seed=1)  # fmt: skip
+                    print(
+                        f"rounds {rounds} block {block:.4f} {test:12s}: A/A false alarm "
+                        f"{_ci(round(aa.fail_rate * aa.n_verdicts), aa.n_verdicts)}; x1.10 verdict fails "
+                        f"{100 * ab.fail_rate:.1f} %, comparisons called {100 * ab.called_rate:.1f} %"
+                    )
+
+
+if __name__ == "__main__":
+    main()
