@@ -132,3 +132,39 @@ def test_missing_samples_are_not_comparable() -> None:
     comparison = compare_rounds(rounds=[([], [1.0])], metric="tpot_ms")
     decision = decide_paired([comparison], Rule())[0]
     assert decision.verdict is Verdict.NOT_COMPARABLE and "no round" in decision.reason
+
+
+def test_a_drift_inside_rounds_fools_the_rank_test_but_not_the_round_t() -> None:
+    """One side's half of each round shifted (drift faster than a round), repetitions tight: every
+    round is separated, so van Elteren calls it; the rounds disagree, so the t on round ratios does not."""
+    halves = (1.12, 1.01, 1.15, 1.09, 1.02, 1.10)  # mean +8 %, the rounds spread by ~5.5 %
+    rounds = [([10.0, 10.01, 9.99], [10.0 * h, 10.01 * h, 9.99 * h]) for h in halves]
+    comparison = compare_rounds(rounds=rounds, metric="tpot_ms")
+    assert decide_paired([comparison], Rule())[0].verdict is Verdict.REGRESSION
+    round_t = decide_paired([comparison], Rule(), test="round-t")[0]
+    assert round_t.verdict is Verdict.NO_CHANGE and round_t.rounds_needed is not None
+    assert 0.01 < comparison.round_t.p_value < 0.2
+
+
+def test_round_t_needs_three_rounds() -> None:
+    comparison = compare_rounds(rounds=_rounds(LEVELS[:2], slowdown=1.2, seed=9), metric="tpot_ms")
+    decision = decide_paired([comparison], Rule(), test="round-t")[0]
+    assert decision.verdict is Verdict.NOT_COMPARABLE and decision.rounds_needed == 3
+
+
+def test_simulated_ab_cancels_the_measured_vm_drift() -> None:
+    """The VM's run-level drift (decode sd ~11 %, every point together) is what made separate runs
+    cry wolf in 75-92 % of A/A verdicts; drawn per round and shared by both sides, pairing cancels it."""
+    import json
+    from pathlib import Path
+
+    from bench.analysis.ab_simulation import simulate_ab
+    from bench.analysis.noise import NoiseProfile
+
+    profile = NoiseProfile.from_dict(
+        json.loads((Path(__file__).parent / "data" / "noise_profile_ci_gate_vm.json").read_text())
+    )
+    aa = simulate_ab(profile, Rule(), rounds=6, repetitions=3, n_verdicts=60)
+    slow = simulate_ab(profile, Rule(), rounds=6, repetitions=3, n_verdicts=60, slowdown=1.10, seed=1)
+    assert aa.fail_rate == 0 and aa.not_comparable_rate == 0  # the 1000-verdict figures: docs
+    assert slow.fail_rate >= 0.95
