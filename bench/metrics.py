@@ -23,11 +23,6 @@ class MetricSpec:
     description: str
     gate: bool = True  # compared by default in verdicts
 
-    def better(self, baseline: float, candidate: float) -> bool:
-        if self.direction is Direction.HIGHER_IS_BETTER:
-            return candidate > baseline
-        return candidate < baseline
-
 
 _SPECS = [
     MetricSpec(

@@ -121,7 +121,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _point_id(point: SweepPoint) -> str:
-    return f"{point.model}|{point.provider}|p{point.prompt_tokens}|b{point.batch_size}|o{point.output_tokens}"
+    from bench.point_key import PointKey
+
+    return PointKey.of(point.model, point.provider, point).id
 
 
 @pytest.fixture(scope="session")

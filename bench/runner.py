@@ -32,7 +32,9 @@ from bench.errors import BenchError, StoppedBeforeMeasuring
 from bench.metrics import spec
 from bench.models.identity import ModelIdentity, model_key
 from bench.models.refs import ResolvedModel, describe_model, resolve_model
+from bench.point_key import PointKey
 from bench.prompts import make_prompt
+from bench.results.files import new_run_id, result_filename, write_result
 from bench.results.schema import (
     Environment,
     Metric,
@@ -42,7 +44,6 @@ from bench.results.schema import (
     ScenarioRecord,
     Session,
 )
-from bench.results.store import new_run_id, result_filename, write_result
 from bench.scenarios import Expansion, Scenario, SweepPoint, expand
 from bench.telemetry.api import PointShape, Probe, Telemetry
 from bench.telemetry.session import create_telemetry
@@ -106,8 +107,7 @@ class RunOutcome:
 
 
 def point_id(identity: ModelIdentity, provider: str, params: PointParams) -> str:
-    shape = f"p{params.prompt_tokens}|b{params.batch_size}|o{params.output_tokens}"
-    return f"{model_key(identity)}|{provider}|{shape}"
+    return PointKey.of(model_key(identity), provider, params).id
 
 
 def _utcnow() -> datetime:

@@ -18,9 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from bench.errors import BenchError
+from bench.providers import Provider
 
-Provider = Literal["cpu", "cuda", "dml"]
-PROVIDERS: tuple[str, ...] = ("cpu", "cuda", "dml")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from bench.metrics import GATE_METRICS
+from bench.status import PointStatus
 from bench.telemetry.types import PointTelemetry
 
-PointStatus = Literal["valid", "flagged", "invalid"]
 DEFAULT_CV_THRESHOLD = 0.10
 
 # Stable reason codes (other tools match on them; add, never rename).
@@ -80,10 +79,10 @@ def assess_point(
             )
 
     if invalid:
-        return PointValidity("invalid", tuple(invalid + flags))
+        return PointValidity(PointStatus.INVALID, tuple(invalid + flags))
     if flags:
-        return PointValidity("flagged", tuple(flags))
-    return PointValidity("valid")
+        return PointValidity(PointStatus.FLAGGED, tuple(flags))
+    return PointValidity(PointStatus.VALID)
 
 
 def _telemetry_flags(telemetry: PointTelemetry) -> list[Reason]:

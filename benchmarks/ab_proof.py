@@ -27,7 +27,7 @@ from bench.analysis.regression import Rule
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.metrics import GATE_METRICS
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 VM_PROFILE = Path(__file__).resolve().parents[1] / "tests/analysis/data/noise_profile_ci_gate_vm.json"
 

@@ -28,7 +28,7 @@ from bench.atomic import atomic_write_text
 from bench.compare.engine import build_report
 from bench.dashboard import data
 from bench.dashboard.build import render_html
-from bench.results.store import load_result
+from bench.results.files import load_result
 from tests.dashboard.synthetic import History, write_files
 
 # points -> history: (runs, prompts, batches, outputs); 2 models per run.

@@ -39,7 +39,7 @@ def fit_from_results(
 ) -> NoiseProfile:
     """Fit from result files, one per run. Flagged run-points are left out by default, as verdicts
     leave them out: the noise that matters is the noise of the points a verdict uses."""
-    from bench.results.store import expand_result_paths, load_results
+    from bench.results.files import expand_result_paths, load_results
 
     documents = [d for d in load_results(expand_result_paths(paths)) if d.status == "complete"]
     if len(documents) < 3:

@@ -1,31 +1,44 @@
-"""The ``bench ab`` verdict: the two side files, paired round by round, as a comparison report.
+"""The ``bench ab`` verdict: the two side files, paired round by round, as a ``ComparisonReport``.
 
 Point ``i`` of the baseline file is paired with point ``i`` of the candidate file (the sides were
 checked to measure the same shapes in the same order before anything ran); per gate metric, each
 round's repetitions of both sides go to :mod:`bench.analysis.paired`, and the decisions of the whole
 run are corrected together. Flagged and invalid points are left out as ``bench compare`` leaves them
-out. The rows are those of ``bench compare`` (same renderers, JSON, Markdown).
+out, and every pair that was not compared is a coverage gap with its reason. The report is the one
+comparison model: the same renderers, JSON, Markdown, JUnit and dashboard as ``bench compare``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bench.analysis.paired import (
     DEFAULT_PAIRED_TEST,
     PairedComparison,
+    PairedDecision,
     compare_rounds,
     decide_paired,
     describe,
 )
 from bench.analysis.regression import Rule
-from bench.compare.report import ComparisonReport, ComparisonRow
+from bench.analysis.verdict import Verdict
+from bench.compare.engine import candidate_groups
+from bench.compare.pooling import pool_points
+from bench.compare.report import (
+    BaselineMatch,
+    CandidateGroup,
+    ComparisonReport,
+    ComparisonRow,
+    Coverage,
+    CoverageGap,
+    CoverageReason,
+)
 from bench.errors import BenchError
-from bench.metrics import GATE_METRICS, spec
-from bench.outcome import Outcome
+from bench.metrics import GATE_METRICS, METRICS, spec
 from bench.results.schema import Point, ResultDocument
+from bench.status import PointStatus
 
 
 def _rounds_of(point: Point, metric: str) -> dict[int, list[float]]:
@@ -39,14 +52,45 @@ def _rounds_of(point: Point, metric: str) -> dict[int, list[float]]:
     return grouped
 
 
-def _excluded(base: Point, cand: Point, rule: Rule) -> str | None:
-    states = {base.status, cand.status}
-    if "invalid" in states or (states != {"valid"} and not rule.include_flagged):
-        which = [f"{side} {p.status} ({'; '.join(p.reasons) or 'no reason'})" for side, p in
-                 (("baseline", base), ("candidate", cand)) if p.status != "valid"]  # fmt: skip
-        hint = "" if "invalid" in states else "; --include-flagged to compare it"
-        return f"excluded: {', '.join(which)}{hint}"
-    return None
+def _exclusion(base: Point, cand: Point, rule: Rule) -> tuple[CoverageReason, str] | None:
+    states = {PointStatus(base.status), PointStatus(cand.status)}
+    if PointStatus.INVALID not in states and (states == {PointStatus.VALID} or rule.include_flagged):
+        return None
+    which = [
+        f"{side} {p.status} ({'; '.join(p.reasons) or p.error or 'no reason recorded'})"
+        for side, p in (("baseline", base), ("candidate", cand))
+        if p.status != PointStatus.VALID
+    ]
+    if PointStatus.INVALID in states:
+        return CoverageReason.INVALID, f"excluded: {', '.join(which)}"
+    return CoverageReason.FLAGGED, f"excluded: {', '.join(which)}; --include-flagged to compare it"
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _row(common: dict[str, Any], decision: PairedDecision, test: str) -> ComparisonRow:
+    paired: PairedComparison = decision.comparison
+    gap = None
+    if decision.verdict is Verdict.NOT_COMPARABLE:
+        # Too few rounds for the test (its floor), or no usable samples at all.
+        gap = CoverageReason.NO_STATISTICS if paired.problem else CoverageReason.TOO_FEW_REPETITIONS
+    return ComparisonRow.model_validate(
+        common
+        | {
+            "baseline_value": _finite(paired.baseline_median),
+            "candidate_value": _finite(paired.candidate_median),
+            "change_pct": _finite(paired.change_pct),
+            "ci_low_pct": _finite((paired.ci_low - 1) * 100),
+            "ci_high_pct": _finite((paired.ci_high - 1) * 100),
+            "p_value": _finite(paired.result(test).p_value),
+            "p_adjusted": decision.p_adjusted,
+            "verdict": decision.verdict,
+            "reason": decision.reason,
+            "gap": gap,
+        }
+    )
 
 
 def build_ab_report(
@@ -57,6 +101,7 @@ def build_ab_report(
     metrics: Sequence[str] | None = None,
     test: str = DEFAULT_PAIRED_TEST,
 ) -> ComparisonReport:
+    """Pair the two side files of one ``bench ab`` run and decide every (point, gate metric)."""
     if baseline.ab is None or candidate.ab is None:
         raise BenchError("not a bench ab pair (no `ab` record)", field="result files")
     if len(baseline.points) != len(candidate.points):
@@ -64,21 +109,26 @@ def build_ab_report(
             f"the side files hold {len(baseline.points)} and {len(candidate.points)} points",
             field="result files",
         )
+    unknown = [m for m in metrics or [] if m not in METRICS]
+    if unknown:
+        raise BenchError(
+            f"unknown metric {', '.join(unknown)}", field="--metric", hint=f"choose from {', '.join(METRICS)}"
+        )
     names = list(metrics or GATE_METRICS)
-    entries: list[tuple[Point, Point, str, str | None]] = []
+    label = f"ab baseline side, {baseline.ab.rounds_completed} interleaved rounds"
+    plans: list[tuple[Point, Point, str, tuple[CoverageReason, str] | None]] = []
     comparisons: list[PairedComparison] = []
     for base, cand in zip(baseline.points, candidate.points, strict=True):
+        excluded = _exclusion(base, cand, rule)
         for metric in names:
-            excluded = _excluded(base, cand, rule)
-            entries.append((base, cand, metric, excluded))
+            plans.append((base, cand, metric, excluded))
             if excluded is None:
                 b, c = _rounds_of(base, metric), _rounds_of(cand, metric)
                 rounds = [(b[r], c[r]) for r in sorted(set(b) & set(c))]
                 comparisons.append(compare_rounds(rounds=rounds, metric=metric, key=(cand.id, metric)))
     decisions = iter(decide_paired(comparisons, rule, test=test))
     rows: list[ComparisonRow] = []
-    label = f"ab baseline side ({baseline.ab.rounds_completed} rounds, interleaved)"
-    for base, cand, metric, excluded in entries:
+    for base, cand, metric, excluded in plans:
         metric_spec = spec(metric)
         common: dict[str, Any] = {
             "point_id": cand.id,
@@ -89,107 +139,71 @@ def build_ab_report(
             "output_tokens": cand.params.output_tokens,
             "metric": metric,
             "unit": metric_spec.unit,
-            "direction": metric_spec.direction.value,
+            "direction": metric_spec.direction,
             "baseline_kind": "measured",
             "baseline_label": label if base.model == cand.model else f"{label}: {base.model}",
-            "candidate_status": "invalid" if "invalid" in (base.status, cand.status) else cand.status,
+            "candidate_status": PointStatus.INVALID
+            if PointStatus.INVALID in (base.status, cand.status)
+            else cand.status,
         }
         if excluded is not None:
-            rows.append(ComparisonRow(**common, verdict="not_comparable", reason=excluded, excluded=True))
-            continue
-        decision = next(decisions)
-        paired = decision.comparison
-        finite = paired.problem is None
-        rows.append(
-            ComparisonRow(
-                **common,
-                baseline_value=paired.baseline_median if finite else None,
-                candidate_value=paired.candidate_median if finite else None,
-                change_pct=paired.change_pct if finite else None,
-                ci_low_pct=(paired.ci_low - 1) * 100 if finite and paired.ci_low == paired.ci_low else None,
-                ci_high_pct=(paired.ci_high - 1) * 100
-                if finite and paired.ci_high == paired.ci_high
-                else None,
-                p_value=paired.result(test).p_value if finite else None,
-                p_adjusted=decision.p_adjusted,
-                verdict=decision.verdict.value,
-                reason=decision.reason,
+            gap, why = excluded
+            rows.append(
+                ComparisonRow.model_validate(
+                    common | {"verdict": Verdict.NOT_COMPARABLE, "reason": why, "excluded": True, "gap": gap}
+                )
             )
-        )
-    compared = sum(1 for e in entries if e[3] is None)
+        else:
+            rows.append(_row(common, next(decisions), test))
+    groups = _groups(baseline, candidate, rows, label)
+    entered = sum(1 for row in rows if row.p_adjusted is not None)
+    notes = [
+        f"bench ab: {candidate.ab.rounds_completed} of {candidate.ab.rounds_planned} rounds, "
+        f"{candidate.ab.repetitions_per_round} repetitions per side, point and round, side order "
+        "alternating by round and point (A B, B A, ...)"
+    ]
+    if candidate.status != "complete":
+        notes.append(f"status {candidate.status}: {'; '.join(candidate.status_reasons)}")
     return ComparisonReport(
-        rule=describe(rule, compared, test=test),
+        rule=describe(rule, entered or None, test=test),
         candidate=[candidate.run_id],
         baseline=[baseline.run_id],
-        notes=[
-            f"bench ab: {candidate.ab.rounds_completed} of {candidate.ab.rounds_planned} rounds, "
-            f"{candidate.ab.repetitions_per_round} repetitions per side, point and round, order A B / B A",
-            *(
-                [f"status {candidate.status}: {'; '.join(candidate.status_reasons)}"]
-                if candidate.status != "complete"
-                else []
-            ),
-        ],
-        rows=rows,
+        notes=notes,
+        groups=tuple(groups),
     )
 
 
-@dataclass(frozen=True)
-class AbVerdict:
-    """The run's outcome, with the coverage it rests on and, when not PASS, the reason and the remedy."""
-
-    outcome: Outcome
-    expected: int  # (point, metric) pairs both sides measured
-    compared: int  # of those, decided (regression, improvement, no change)
-    headline: str
-    remedy: str = ""
-
-    @property
-    def coverage(self) -> float:
-        return self.compared / self.expected if self.expected else 0.0
-
-
-def _undecided_change(row: ComparisonRow, rule: Rule) -> bool:
-    """ "No change" that is not one: worse by at least the minimum effect, only not significant yet."""
-    if row.verdict != "no_change" or row.change_pct is None:
-        return False
-    worse = -row.change_pct if row.direction == "higher" else row.change_pct
-    return worse >= rule.min_effect_for(row.metric) * 100.0
-
-
-def judge(report: ComparisonReport, *, rule: Rule, min_coverage: float = 1.0) -> AbVerdict:
-    """FAIL on a regression or an invalid point; INCONCLUSIVE when less than ``min_coverage`` of the
-    expected comparisons were decided; PASS otherwise. Decided: a regression, an improvement, or no
-    change that is not itself a change beyond the minimum effect waiting for significance."""
-    expected = len(report.rows)
-    decided = [
-        r
-        for r in report.rows
-        if r.verdict != "not_comparable" and not r.excluded and not _undecided_change(r, rule)
-    ]
-    regressions = [r for r in decided if r.verdict == "regression"]
-    invalid = {r.point_id for r in report.rows if r.candidate_status == "invalid"}
-    coverage = f"{len(decided)} of {expected} comparisons decided"
-    if regressions or invalid:
-        worst = max(regressions, key=lambda r: abs(r.change_pct or 0.0), default=None)
-        parts = [f"{len(regressions)} regression(s)"] if regressions else []
-        parts += [f"{len(invalid)} invalid point(s)"] if invalid else []
-        detail = f" (worst {worst.point_id} {worst.metric} {worst.change_pct:+.1f} %)" if worst else ""
-        return AbVerdict(
-            Outcome.FAIL, expected, len(decided), f"FAIL: {', '.join(parts)}{detail}; {coverage}"
+def _groups(
+    baseline: ResultDocument, candidate: ResultDocument, rows: list[ComparisonRow], label: str
+) -> list[CandidateGroup]:
+    """The candidate side's groups (one per machine context), each with its rows, coverage and the
+    baseline side's pooled points under the candidate's point ids."""
+    base_points = pool_points([baseline]).points
+    pairs = {c.id: b.id for b, c in zip(baseline.points, candidate.points, strict=True)}
+    groups = []
+    for group in candidate_groups([candidate]):
+        mine = tuple(row for row in rows if row.point_id in group.candidate_points)
+        gaps = tuple(
+            CoverageGap(point_id=r.point_id, metric=r.metric, reason=r.gap, detail=r.reason, group=None)
+            for r in mine
+            if r.gap is not None
         )
-    if not expected or len(decided) / expected < min_coverage:
-        undecided = [r for r in report.rows if r not in decided]
-        remedies = []
-        if any(r.excluded for r in undecided):
-            remedies.append("a quieter runner (flagged points are left out), or --include-flagged")
-        if any("rounds would" in r.reason or "too few rounds" in r.reason for r in undecided):
-            remedies.append("more rounds (--rounds)")
-        return AbVerdict(
-            Outcome.INCONCLUSIVE,
-            expected,
-            len(decided),
-            f"INCONCLUSIVE: {coverage}, below the {min_coverage:.0%} floor",
-            "; ".join(remedies) or "more rounds or repetitions",
+        groups.append(
+            group.model_copy(
+                update={
+                    "match": BaselineMatch(
+                        baseline=baseline.run_id, label=label, provenance="measured", how=None, reasons=()
+                    ),
+                    "rows": mine,
+                    "coverage": Coverage(
+                        expected=len(mine), compared=len(mine) - len(gaps), not_compared=gaps
+                    ),
+                    "baseline_points": {
+                        pid: base_points[pairs[pid]]
+                        for pid in group.candidate_points
+                        if pairs.get(pid) in base_points
+                    },
+                }
+            )
         )
-    return AbVerdict(Outcome.PASS, expected, len(decided), f"PASS: no regression; {coverage}")
+    return groups

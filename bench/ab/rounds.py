@@ -25,6 +25,7 @@ from bench.ab.sides import Side
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
 from bench.metrics import GATE_METRICS
+from bench.results.files import new_run_id, write_result
 from bench.results.schema import (
     AbRecord,
     Environment,
@@ -33,7 +34,6 @@ from bench.results.schema import (
     ScenarioRecord,
     Session,
 )
-from bench.results.store import new_run_id, write_result
 from bench.scenarios import Scenario
 from bench.validity import HIGH_CV, assess_point
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.errors import BenchError
-from bench.scenarios import PROVIDERS, Scenario, parse_scenario
+from bench.providers import PROVIDERS
+from bench.scenarios import Scenario, parse_scenario
 
 Role = Literal["baseline", "candidate"]
 

@@ -30,7 +30,9 @@ import numpy as np
 import ruptures
 from scipy import stats
 
-from bench.analysis.regression import Verdict, adjust_p_values, mwu_p_values
+from bench.analysis.decision import adjust_p_values
+from bench.analysis.significance import mwu_p_values
+from bench.analysis.verdict import Verdict
 from bench.errors import BenchError
 from bench.metrics import Direction
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bench.ab.report import build_ab_report, judge
+from bench.ab.report import build_ab_report
 from bench.ab.rounds import AbRequest, run_ab
 from bench.ab.sides import Side, check_python, parse_env, parse_provider_options
 from bench.analysis.paired import DEFAULT_PAIRED_TEST, PAIRED_TESTS
@@ -24,18 +24,19 @@ from bench.cli.compare import (
     MarkdownOption,
     MetricOption,
     MinEffectOption,
-    _fraction,
     emit,
     make_rule,
 )
-from bench.compare.render import to_json, to_markdown
+from bench.compare.render import to_json
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
+from bench.gating import judge, parse_min_coverage
 from bench.interrupt import graceful_stop
 from bench.outcome import EXIT_INTERRUPTED
-from bench.report.ci import append_step_summary, junit_cases
+from bench.report.ci import append_step_summary, junit_cases, step_summary
 from bench.report.junit import write_junit
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
+from bench.status import PointStatus
 
 
 def ab(
@@ -115,7 +116,7 @@ def ab(
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
-    floor = _fraction(min_coverage, "--min-coverage")
+    floor = parse_min_coverage(min_coverage)
     if paired_test not in PAIRED_TESTS:
         raise BenchError(
             f"unknown test {paired_test!r}", field="--paired-test", hint=f"one of: {', '.join(PAIRED_TESTS)}"
@@ -177,18 +178,16 @@ def ab(
         raise typer.Exit(code=EXIT_INTERRUPTED)
     report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None, test=paired_test)
     atomic_write_text(run.folder / "report.json", to_json(report))
-    verdict = judge(report, rule=rule, min_coverage=floor)
+    invalid = [p.id for p in run.candidate.points if p.status == PointStatus.INVALID]
+    verdict = judge(report, rule=rule, min_coverage=floor, invalid_points=invalid)
     emit(report, json_output=json_output, markdown=markdown, title=f"bench ab {base.name}")
     if junit is not None:
-        write_junit(junit, junit_cases(report), suite=f"bench ab {base.name}")
-    summary = append_step_summary(
-        to_markdown(report, title=f"bench ab {base.name}") + f"\n**{verdict.headline}**\n"
-    )
+        write_junit(junit, junit_cases(report, rule=rule), suite=f"bench ab {base.name}")
+    summary = append_step_summary(step_summary(report, verdict, title=f"bench ab {base.name}"))
     if summary is not None:
         console.print(f"step summary: appended to {escape(str(summary))}")
-    console.print(
-        f"ab: {escape(verdict.headline)}" + (f" (remedy: {escape(verdict.remedy)})" if verdict.remedy else "")
-    )
+    for line in verdict.lines():
+        console.print(f"ab: {escape(line)}", highlight=False)
     raise typer.Exit(code=EXIT_INTERRUPTED if run.interrupted else verdict.outcome.exit_code)
 
 

@@ -12,12 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.cli.common import JsonOption, scenario_dirs
-from bench.compare.baselines import BaselineDocument, load_baseline, record_baseline, write_baseline
+from bench.compare.baseline_files import load_baseline, write_baseline
+from bench.compare.baselines import BaselineDocument
 from bench.compare.derived import write_derived
 from bench.compare.inputs import BASELINES_SUBDIR, baseline_dirs, resolve_reference
+from bench.compare.pooling import record_baseline
 from bench.compare.skus import SKUS, SKUS_BY_ID
 from bench.errors import BenchError
-from bench.results.store import expand_result_paths, load_result
+from bench.results.files import expand_result_paths, load_result
 from bench.scenarios import find_scenario, load_scenario
 
 app = typer.Typer(

@@ -10,7 +10,7 @@ import typer
 import bench
 from bench.atomic import check_file_path
 from bench.errors import BenchError
-from bench.scenarios import PROVIDERS
+from bench.providers import PROVIDERS
 
 REPO_ROOT = Path(bench.__file__).resolve().parent.parent
 

@@ -5,7 +5,6 @@ The rule options are defined here once and reused by ``bench gate``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,6 +12,7 @@ from typing import Annotated, Literal
 import typer
 
 from bench.analysis import regression
+from bench.analysis.threshold import parse_percent
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_candidates, load_references
 from bench.compare.render import print_report, to_json, to_markdown
@@ -20,6 +20,7 @@ from bench.compare.report import ComparisonReport
 from bench.errors import BenchError
 from bench.metrics import METRICS
 from bench.outcome import EXIT_FAIL as EXIT_REGRESSION
+from bench.outcome import EXIT_OK
 
 AlphaOption = Annotated[
     float | None,
@@ -64,24 +65,6 @@ MarkdownOption = Annotated[
 ]
 JsonReportOption = Annotated[bool, typer.Option("--json", help="Print the comparison report as JSON.")]
 
-# The % sign is required: a bare 0.05 could mean 5 % (a fraction) or 0.05 %, and guessing wrong makes a
-# gate 100 times too sensitive or too lax.
-_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
-
-
-def _fraction(text: str, field: str) -> float:
-    match = _PERCENT.match(text)
-    if not match:
-        raise BenchError(
-            f"not a percentage: {text!r}",
-            field=field,
-            hint="write it with a % sign, e.g. 5% or 2.5% (a bare number could be a fraction or a percent)",
-        )
-    value = float(match.group(1)) / 100.0
-    if not 0 <= value < 10:
-        raise BenchError(f"out of range: {text!r}", field=field)
-    return value
-
 
 def parse_min_effect(values: Sequence[str]) -> tuple[float | None, dict[str, float]]:
     """``["5%", "decode_tokens_per_s=3%"]`` -> ``(0.05, {"decode_tokens_per_s": 0.03})``."""
@@ -90,14 +73,14 @@ def parse_min_effect(values: Sequence[str]) -> tuple[float | None, dict[str, flo
     for value in values:
         name, sep, amount = value.partition("=")
         if not sep:
-            default = _fraction(value, "--min-effect")
+            default = parse_percent(value, "--min-effect")
             continue
         name = name.strip()
         if name not in METRICS:
             raise BenchError(
                 f"unknown metric {name!r}", field="--min-effect", hint=f"choose from {', '.join(METRICS)}"
             )
-        per_metric[name] = _fraction(amount, f"--min-effect {name}")
+        per_metric[name] = parse_percent(amount, f"--min-effect {name}")
     return default, per_metric
 
 
@@ -125,15 +108,12 @@ def make_rule(
 def exit_code(report: ComparisonReport, *, fail_on_not_comparable: bool = False) -> int:
     if report.has_regression:
         return EXIT_REGRESSION
-    # Excluded (flagged or invalid) rows could not be compared either: a runner that throttles on every
-    # point must not pass a gate that asked for everything to be compared.
-    if fail_on_not_comparable and (
-        not report.rows
-        or report.mismatches  # e.g. baseline points (a whole model) the candidate did not measure
-        or any(row.verdict == "not_comparable" for row in report.rows)
-    ):
+    # Everything not compared counts: excluded (flagged or invalid) rows, points without a baseline
+    # point, baseline points the candidate did not measure. A runner that throttles on every point must
+    # not pass a gate that asked for everything to be compared.
+    if fail_on_not_comparable and (not report.coverage.complete or report.mismatches):
         return EXIT_REGRESSION
-    return 0
+    return EXIT_OK
 
 
 def emit(

@@ -21,8 +21,8 @@ from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.dashboard.publish import write_dashboard
 from bench.errors import BenchError
+from bench.results.files import load_results
 from bench.results.schema import ResultDocument
-from bench.results.store import expand_result_paths, load_result
 
 DEFAULT_OUTPUT = Path("dashboards") / "index.html"
 
@@ -120,4 +120,4 @@ def load_runs(paths: list[Path]) -> tuple[list[ResultDocument], list[ResultDocum
 
 
 def _load(paths: list[Path]) -> list[ResultDocument]:
-    return [load_result(path) for path in expand_result_paths(paths)]
+    return load_results(paths)

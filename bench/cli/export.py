@@ -10,7 +10,7 @@ import typer
 from bench.atomic import atomic_write_text
 from bench.compare.pytest_benchmark import to_pytest_benchmark_json
 from bench.results.export import to_csv, to_markdown
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 FORMATS = {"csv": to_csv, "markdown": to_markdown, "pytest-benchmark": to_pytest_benchmark_json}
 

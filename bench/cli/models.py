@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench.architectures import FAMILIES, REAL_MODELS
 from bench.errors import BenchError
-from bench.models.architectures import FAMILIES, PROVIDERS, REAL_MODELS
 from bench.models.identity import ArchitectureFacts
 from bench.models.refs import MODELS_DIR_ENV_VAR, family_architecture, locate_real_model
+from bench.providers import PROVIDERS
 from bench.twins.spec import QUANT_NAMES, TwinSpec
 from bench.twins.writer import Progress
 

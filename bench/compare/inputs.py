@@ -1,7 +1,8 @@
 """Loading what ``bench compare`` and ``bench gate`` are given: result files, baseline files, folders, names.
 
-The I/O half of comparing (the engine itself reads nothing). Files are told apart by their ``kind``;
-anything else is refused with a one-line ``BenchError`` naming the file.
+The I/O half of comparing (the engine itself reads nothing). Each file is read and parsed once and told
+apart by its ``kind`` (``bench.documents.load_any``); anything else is refused with a one-line
+``BenchError`` naming the file.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from bench.compare.baselines import BASELINE_KIND, BaselineDocument, parse_baseline, read_json_document
+from bench.compare.baselines import BASELINE_DOCUMENT, BaselineDocument
+from bench.documents import json_files, load_any
 from bench.errors import BenchError
-from bench.results.schema import DOCUMENT_KIND, ResultDocument
-from bench.results.store import expand_result_paths, load_result
+from bench.results.schema import RESULT_DOCUMENT, ResultDocument
 
 BASELINES_SUBDIR = Path("results") / "baselines"
 
@@ -48,23 +49,16 @@ def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = 
 
 
 def load_document(path: Path) -> ResultDocument | BaselineDocument:
-    data = read_json_document(path)
-    kind = data.get("kind")
-    if kind == DOCUMENT_KIND:
-        return load_result(path)
-    if kind == BASELINE_KIND:
-        return parse_baseline(data, origin=str(path))
-    raise BenchError(
-        f"neither a bench result nor a baseline (kind {kind!r})",
-        field=str(path),
-        hint="pass files written by `bench run`, `bench gate` or `bench baseline`",
-    )
+    """A result or a baseline file, read and parsed once."""
+    document = load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT))
+    assert isinstance(document, ResultDocument | BaselineDocument)
+    return document
 
 
 def load_documents(paths: Iterable[str | Path]) -> list[tuple[Path, ResultDocument | BaselineDocument]]:
     """Every file given, and every ``*.json`` in every folder given, with the path it came from."""
     resolved = [resolve_reference(p) for p in paths]
-    files = expand_result_paths(resolved)
+    files = json_files(resolved)
     if not files:
         raise BenchError("no JSON file found", field=", ".join(str(p) for p in resolved))
     return [(file, load_document(file)) for file in files]

@@ -17,24 +17,25 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bench.compare.engine import NO_MATCH
-from bench.compare.report import ComparisonReport, ComparisonRow
+from bench.analysis.verdict import Verdict
+from bench.compare.report import NO_MATCH, ComparisonReport, ComparisonRow
 from bench.metrics import Direction, spec
+from bench.report.markdown import md_cell, md_text
 
 PIPED_WIDTH = 160
 WIDE_ENOUGH_FOR_NOTES = 120
 
 VERDICT_TEXT = {
-    "regression": "REGRESSION",
-    "improvement": "improvement",
-    "no_change": "no change",
-    "not_comparable": "not comparable",
+    Verdict.REGRESSION: "REGRESSION",
+    Verdict.IMPROVEMENT: "improvement",
+    Verdict.NO_CHANGE: "no change",
+    Verdict.NOT_COMPARABLE: "not comparable",
 }
 VERDICT_STYLE = {
-    "regression": "bold red",
-    "improvement": "green",
-    "no_change": "dim",
-    "not_comparable": "yellow",
+    Verdict.REGRESSION: "bold red",
+    Verdict.IMPROVEMENT: "green",
+    Verdict.NO_CHANGE: "dim",
+    Verdict.NOT_COMPARABLE: "yellow",
 }
 
 
@@ -70,29 +71,29 @@ def _point(row: ComparisonRow) -> str:
 
 
 def headline(report: ComparisonReport) -> str:
-    counted = {v: report.count(v) for v in VERDICT_TEXT}  # type: ignore[arg-type]
+    counted = report.counts
     excluded = sum(1 for r in report.rows if r.excluded)
-    state = f"REGRESSION ({counted['regression']})" if report.has_regression else "no regression"
+    state = f"REGRESSION ({counted[Verdict.REGRESSION]})" if report.has_regression else "no regression"
     parts = [
-        f"{counted['improvement']} improvement(s)",
-        f"{counted['no_change']} no change",
-        f"{counted['not_comparable']} not comparable",
+        f"{counted[Verdict.IMPROVEMENT]} improvement(s)",
+        f"{counted[Verdict.NO_CHANGE]} no change",
+        f"{counted[Verdict.NOT_COMPARABLE]} not comparable",
     ]
     if excluded:
         parts.append(f"{excluded} excluded (flagged or invalid points)")
-    if report.rows and counted["not_comparable"] == len([r for r in report.rows if not r.excluded]):
+    if report.rows and counted[Verdict.NOT_COMPARABLE] == len([r for r in report.rows if not r.excluded]):
         parts.append("NOTHING WAS COMPARED")
     return f"{state}: " + ", ".join(parts)
 
 
 def _comparable(report: ComparisonReport) -> list[ComparisonRow]:
-    return [r for r in report.rows if r.verdict != "not_comparable"]
+    return [r for r in report.rows if r.verdict is not Verdict.NOT_COMPARABLE]
 
 
 def _not_comparable(report: ComparisonReport) -> dict[str, list[ComparisonRow]]:
     by_reason: dict[str, list[ComparisonRow]] = defaultdict(list)
     for row in report.rows:
-        if row.verdict == "not_comparable":
+        if row.verdict is Verdict.NOT_COMPARABLE:
             by_reason[row.reason or "no reason given"].append(row)
     return dict(by_reason)
 
@@ -132,6 +133,7 @@ def rich_report(report: ComparisonReport, *, width: int = PIPED_WIDTH) -> Group:
     style = "bold red" if report.has_regression else "bold green"
     parts.append(Text(headline(report), style=style))
     parts.append(Text(f"rule: {report.rule}"))
+    parts.append(Text(report.coverage.describe(), style="" if report.coverage.complete else "yellow"))
     parts.append(Text(f"candidate: {', '.join(report.candidate)}"))
     for label in _baseline_labels(report):
         parts.append(Text(f"baseline: {label}", style="bold yellow" if label.startswith("derived") else ""))
@@ -203,23 +205,20 @@ def report_console() -> Console:
 # --- Markdown (pull-request comment) ----------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def to_markdown(report: ComparisonReport, *, title: str = "bench compare") -> str:
     lines = [
         f"### {title}: {headline(report)}",
         "",
-        f"**Rule:** {_md(report.rule)}  ",
-        f"**Candidate:** {', '.join(f'`{c}`' for c in report.candidate)}  ",
+        f"**Rule:** {md_text(report.rule)}  ",
+        f"**Coverage:** {md_text(report.coverage.describe())}  ",
+        f"**Candidate:** {', '.join(f'`{md_text(c)}`' for c in report.candidate)}  ",
     ]
     for label in _baseline_labels(report):
         marker = " ⚠️" if label.startswith("derived") else ""
-        lines.append(f"**Baseline:** {_md(label)}{marker}  ")
+        lines.append(f"**Baseline:** {md_text(label)}{marker}  ")
     if report.notes:
         lines.append("")
-        lines += [f"> {_md(note)}" for note in report.notes]
+        lines += [f"> {md_text(note)}" for note in report.notes]
     rows = _comparable(report)
     if rows:
         grouped = any(r.group for r in rows)
@@ -235,7 +234,7 @@ def to_markdown(report: ComparisonReport, *, title: str = "bench compare") -> st
         ]
         for row in rows:
             verdict = VERDICT_TEXT[row.verdict]
-            verdict = f"**{verdict}**" if row.verdict == "regression" and not row.excluded else verdict
+            verdict = f"**{verdict}**" if row.verdict is Verdict.REGRESSION and not row.excluded else verdict
             if row.excluded:
                 verdict += " (excluded)"
             cells = [
@@ -250,19 +249,19 @@ def to_markdown(report: ComparisonReport, *, title: str = "bench compare") -> st
             ]
             if grouped:
                 cells.insert(0, row.group or "")
-            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     not_comparable = _not_comparable(report)
     if not_comparable:
         total = sum(len(r) for r in not_comparable.values())
         lines += ["", f"<details><summary>{total} row(s) not comparable</summary>", ""]
         lines += [
-            f"- **{len(rows_)}** × {_md(reason)} — points: {_md(_points_of(rows_))}"
+            f"- **{len(rows_)}** × {md_text(reason)} — points: {md_text(_points_of(rows_))}"
             for reason, rows_ in not_comparable.items()
         ]
         lines += ["", "</details>"]
     if report.mismatches:
         lines += ["", f"<details><summary>{len(report.mismatches)} mismatch(es)</summary>", ""]
-        lines += [f"- {_md(m)}" for m in report.mismatches]
+        lines += [f"- {md_text(m)}" for m in report.mismatches]
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
@@ -270,5 +269,10 @@ def to_markdown(report: ComparisonReport, *, title: str = "bench compare") -> st
 # --- JSON -------------------------------------------------------------------------------------------
 
 
+# The pooled samples stay in memory (the dashboard draws them); the JSON says what was compared and
+# what came of it, and the raw samples stay in the result and baseline files.
+SAMPLES = {"groups": {"__all__": {"candidate_points", "baseline_points"}}}
+
+
 def to_json(report: ComparisonReport) -> str:
-    return report.model_dump_json(indent=1) + "\n"
+    return report.model_dump_json(indent=1, exclude=SAMPLES) + "\n"

@@ -16,9 +16,7 @@
   var PALETTE = ["#2463eb", "#7c3aed", "#0891b2", "#b45309", "#db2777", "#4b5563", "#65a30d", "#0f766e"];
   var VERSION_SYMBOLS = ["circle", "square", "triangle-up", "diamond", "cross", "star", "hexagon", "pentagon"];
   var PATTERNS = ["", "/", "x", ".", "\\", "+", "-", "|"];
-  var VERDICTS = { 1: "regression", 2: "improvement", 3: "no_change", 4: "not_comparable" };
   var VERDICT_COLOR = { regression: RED, improvement: GREEN, no_change: "#9aa5b1", not_comparable: "#d5dae1" };
-  var STATUS = ["valid", "flagged", "invalid"];
   var BAND_NAMES = {
     ci: "baseline median, 95 % CI",
     tolerance: "derived expectation (tolerance band)",
@@ -373,13 +371,13 @@
     }
     var vd = p.vd && p.vd[metric];
     if (vd && vd.v[i]) {
-      var verdict = VERDICTS[vd.v[i]];
+      var verdict = vd.v[i];
       lines.push("verdict: <b>" + verdict.replace("_", " ") + "</b>" + (vd.x[i] ? " (excluded)" : ""));
       if (vd.chg[i] !== null) lines.push("change " + pct(vd.chg[i]) + "  95 % CI [" + pct(vd.cil[i]) + ", " + pct(vd.cih[i]) + "]");
       if (vd.p[i] !== null) lines.push("p " + pval(vd.p[i]) + ", adjusted p " + pval(vd.pa[i]));
       if (vd.why[i]) lines.push(esc(wrap(vd.why[i], 70)));
     }
-    if (p.status[i]) lines.push("point " + STATUS[p.status[i]] + (p.reasons[i] ? ": " + esc(wrap(p.reasons[i].join("; "), 70)) : ""));
+    if (p.status[i] !== "valid") lines.push("point " + p.status[i] + (p.reasons[i] ? ": " + esc(wrap(p.reasons[i].join("; "), 70)) : ""));
     return lines.join("<br>");
   }
   function wrap(text, width) {
@@ -449,7 +447,7 @@
     lines.forEach(function (line) { visible = visible.concat(line.idx); });
     overlays.forEach(function (o) {
       if (!vd) return;
-      var idx = visible.filter(function (i) { return VERDICTS[vd.v[i]] === o[0] && !vd.x[i] && m.med[i] !== null; });
+      var idx = visible.filter(function (i) { return vd.v[i] === o[0] && !vd.x[i] && m.med[i] !== null; });
       if (!idx.length) return;
       data.push({ x: idx.map(function (i) { return p.prompt[i]; }), y: idx.map(function (i) { return m.med[i]; }),
         mode: "markers", name: o[0], marker: { symbol: o[2], size: o[3], color: o[1], line: { width: 3, color: o[1] } },
@@ -457,7 +455,7 @@
         customdata: idx.map(function (i) { return [si, i, p.id[i]]; }), meta: "verdict-" + o[0] });
     });
     var flagged = visible.filter(function (i) {
-      return m.med[i] !== null && (p.status[i] === 1 || (vd && vd.x[i]));
+      return m.med[i] !== null && (p.status[i] === "flagged" || (vd && vd.x[i]));
     });
     if (flagged.length) {
       data.push({ x: flagged.map(function (i) { return p.prompt[i]; }), y: flagged.map(function (i) { return m.med[i]; }),
@@ -601,7 +599,7 @@
         error_y: { type: "data", symmetric: false, color: "#3c4856", thickness: 1.2, width: 3,
           array: idx.map(function (i) { return vd.cih[i] === null ? null : vd.cih[i] - vd.chg[i]; }),
           arrayminus: idx.map(function (i) { return vd.cil[i] === null ? null : vd.chg[i] - vd.cil[i]; }) },
-        marker: { color: idx.map(function (i) { return vd.x[i] ? AMBER : VERDICT_COLOR[VERDICTS[vd.v[i]]] || GREY; }),
+        marker: { color: idx.map(function (i) { return vd.x[i] ? AMBER : VERDICT_COLOR[vd.v[i]] || GREY; }),
           pattern: { shape: PATTERNS[gi % PATTERNS.length], fgcolor: "#ffffff", size: 6 } },
         name: esc(versions.length > 1 ? group : "vs " + (s.baseline || "baseline")),
         text: idx.map(function (i) { return br(hoverText(s, i, metric)); }),
@@ -639,11 +637,11 @@
         if (!batchVisible(p.batch[i])) return;
         var mark = "";
         if (p.vd) {
-          var verdicts = Object.keys(p.vd).map(function (m) { return p.vd[m].x[i] ? "" : VERDICTS[p.vd[m].v[i]]; });
+          var verdicts = Object.keys(p.vd).map(function (m) { return p.vd[m].x[i] ? "" : p.vd[m].v[i]; });
           if (verdicts.indexOf("regression") >= 0) mark = "  ▲ regression";
           else if (verdicts.indexOf("improvement") >= 0) mark = "  ▼ improvement";
         }
-        if (!mark && p.status[i]) mark = "  ◆ " + STATUS[p.status[i]];
+        if (!mark && p.status[i] !== "valid") mark = "  ◆ " + p.status[i];
         options.push([si + ":" + i, modelText(s.model) + " · " + s.provider + " · " + s.gpu + " · " + pointLabel(p, i) + mark]);
       });
     });
@@ -662,7 +660,7 @@
       if (!p.vd) return;
       Object.keys(p.vd).forEach(function (m) {
         var vd = p.vd[m];
-        if (VERDICTS[vd.v[i]] === "regression" && !vd.x[i] && (!best || Math.abs(vd.chg[i]) > best.score)) {
+        if (vd.v[i] === "regression" && !vd.x[i] && (!best || Math.abs(vd.chg[i]) > best.score)) {
           best = { series: si, index: i, score: Math.abs(vd.chg[i]), metric: m };
         }
       });
@@ -700,7 +698,7 @@
     var s = DATA.series[state.point.series], i = state.point.index, p = s.points;
     add(summary, modelNode(s.model), " · " + s.provider + " · " + s.gpu + " · ", el("b", null, pointLabel(p, i)),
       el("span", "muted", "  (" + p.id[i] + ")"));
-    if (p.status[i]) add(summary, " ", el("span", "badge badge--" + STATUS[p.status[i]], STATUS[p.status[i]]),
+    if (p.status[i] !== "valid") add(summary, " ", el("span", "badge badge--" + p.status[i], p.status[i]),
       p.reasons[i] ? el("span", "muted", " " + p.reasons[i].join("; ")) : null);
     safely(trendSlot, "trend", function () { renderTrend(trendSlot, s, i); });
     safely(itlSlot, "inter-token latency", function () { renderItl(itlSlot, s, i); });
@@ -726,12 +724,12 @@
           symbol: VERSION_SYMBOLS[vi % VERSION_SYMBOLS.length],
           size: idx.map(function (k) { return DATA.runs[t.run[k]].role === "candidate" ? 12 : 8; }),
           color: PALETTE[vi % PALETTE.length],
-          line: { width: idx.map(function (k) { return t.status[k] ? 2 : 0; }), color: AMBER }
+          line: { width: idx.map(function (k) { return t.status[k] !== "valid" ? 2 : 0; }), color: AMBER }
         },
         text: idx.map(function (k) {
           var run = DATA.runs[t.run[k]];
           return "<b>" + fmt(values[k]) + " " + esc(DATA.metrics[metric].unit) + "</b> (median)<br>" + esc(run.id) + " (" + run.role + ")<br>" +
-            esc(when(run.time)) + " · " + esc(run.host) + "<br>" + esc(version) + (t.status[k] ? "<br>point " + STATUS[t.status[k]] : "");
+            esc(when(run.time)) + " · " + esc(run.host) + "<br>" + esc(version) + (t.status[k] !== "valid" ? "<br>point " + t.status[k] : "");
         }),
         hoverinfo: "text",
         meta: "trend"

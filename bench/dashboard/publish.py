@@ -16,7 +16,8 @@ from pathlib import Path
 from bench.analysis.regression import Rule
 from bench.atomic import atomic_write_text
 from bench.compare.baselines import BaselineDocument
-from bench.compare.engine import build_report, split_by_context
+from bench.compare.engine import build_report
+from bench.compare.grouping import split_by_context
 from bench.compare.report import ComparisonReport
 from bench.dashboard.build import render_html
 from bench.dashboard.data import build_payload
@@ -53,11 +54,11 @@ def write_dashboard(
             if split is not None:
                 reference_runs, candidates = split
                 references = list(reference_runs)
-                report = build_report(candidates, references, rule=rule or Rule())
-                report.notes.insert(
-                    0,
-                    "VERSION COMPARISON: no baseline given; the runs of the oldest version "
-                    f"({_versions(reference_runs)}) are the reference for the others",
+                report = build_report(candidates, references, rule=rule or Rule()).with_notes_first(
+                    [
+                        "VERSION COMPARISON: no baseline given; the runs of the oldest version "
+                        f"({_versions(reference_runs)}) are the reference for the others"
+                    ]
                 )
     payload = build_payload(
         documents=candidates,

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.twins.spec import TwinSpec
+from bench.twins.spec import TwinParameters, TwinSpec
 
 ModelKind = Literal["real", "twin", "path"]
 """``real``: a registry name resolved to a local copy of the published weights; ``twin``: synthetic
@@ -51,24 +51,6 @@ class QuantizationFacts(BaseModel):
     embedding_bytes: int = Field(ge=0, description="unquantized embedding table (a row per token is read)")
     kv_dtype: str = Field(description="element type of past_key_values, e.g. float16 or float32")
     kv_dtype_bytes: int = Field(gt=0)
-
-
-class TwinParameters(BaseModel):
-    """How a synthetic twin was generated; enough to rebuild it bit for bit."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    family: str
-    size: str
-    block_size: int
-    symmetric: bool
-    io_dtype: str
-    seed: int
-    writer_version: str
-    provider: str = Field("cpu", description="execution provider the graph was shaped for (cpu, cuda, dml)")
-    ffn: int | None = Field(
-        default=None, description="MLP width instead of the size preset's (a known extra work)"
-    )
 
 
 class ModelIdentity(BaseModel):

@@ -22,9 +22,9 @@ from onnx import helper
 
 from bench.errors import BenchError
 from bench.models.identity import ArchitectureFacts, QuantizationFacts
+from bench.twins.spec import TWIN_METADATA_KEY
 
 CONFIG_NAME = "genai_config.json"
-TWIN_METADATA_KEY = "bench.twin"  # written by bench.twins.graph
 
 _REQUIRED_DECODER_KEYS = (
     "head_size",

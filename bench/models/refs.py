@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.architectures import FAMILIES, REAL_MODELS, Family, RealModel
 from bench.errors import BenchError
-from bench.models.architectures import FAMILIES, REAL_MODELS, Family, RealModel
 from bench.models.identity import ArchitectureFacts, ModelIdentity, ModelKind, TwinParameters
 from bench.models.inspect import InspectedModel, inspect_model, read_genai_config
 from bench.twins.spec import IO_DTYPES, QUANT_NAMES, TwinSpec

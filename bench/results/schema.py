@@ -8,7 +8,8 @@ loaders refuse versions they do not know):
   samples per metric (``itl_ms`` holds every inter-token latency of every repetition, in order, so
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
-2 (2026-12-02) optional fields, absent in version 1 files (which load unchanged):
+2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
+  loads unchanged in meaning through ``update_to_2``.
   ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per repetition);
   ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner file's run id, the rounds).
 """
@@ -20,17 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from bench.documents import DocumentKind
 from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
 from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
+from bench.status import StatusField
 from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
 
 SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 DOCUMENT_KIND = "bench.result"
 
 RunStatus = Literal["complete", "interrupted", "failed"]
-PointStatus = Literal["valid", "flagged", "invalid"]
 
 
 class Metric(BaseModel):
@@ -120,7 +121,7 @@ class Point(BaseModel):
     model_kind: Literal["real", "twin", "path"]
     provider: str
     params: PointParams
-    status: PointStatus
+    status: StatusField
     reasons: list[str] = Field(default_factory=list)
     error: str | None = None
     warmups: int
@@ -184,3 +185,22 @@ class ResultDocument(BaseModel):
     @property
     def has_twins(self) -> bool:
         return any(s.model.kind == "twin" for s in self.sessions)
+
+
+# --- reading older versions ---------------------------------------------------------------------
+
+
+def update_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: version 2 only added optional fields, so a version-1 document means the same."""
+    return data
+
+
+RESULT_DOCUMENT = DocumentKind(
+    kind=DOCUMENT_KIND,
+    what="result",
+    model=ResultDocument,
+    version=SCHEMA_VERSION,
+    upgrades={2: update_to_2},
+    hint="pass a file written by `bench run` or `bench gate`",
+)
+SUPPORTED_SCHEMA_VERSIONS = RESULT_DOCUMENT.supported

@@ -25,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bench.errors import BenchError
 from bench.models.identity import ModelIdentity
+from bench.providers import GPU_PROVIDERS
 from bench.telemetry.api import Phase, PointShape, Probe, Telemetry
 from bench.telemetry.clocks import NvmlClocks
 from bench.telemetry.dxgi import DxgiError, VideoMemoryReader, open_video_memory_reader
@@ -69,7 +70,6 @@ T = TypeVar("T")
 
 SLOW_EVERY = 10  # temperature, memory clock, PCIe link, the other process list: every 10th tick (100 ms)
 DISABLED = "telemetry disabled (--no-telemetry)"
-GPU_PROVIDERS = ("cuda", "dml")
 MAX_PIDS_SHOWN = 5  # pids named in an "unverified" VRAM method
 
 

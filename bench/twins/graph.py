@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import onnx
 from onnx import TensorProto, helper
 
-from bench.models.inspect import TWIN_METADATA_KEY
 from bench.twins import weights
-from bench.twins.spec import WRITER_VERSION, TwinSpec
+from bench.twins.spec import TWIN_METADATA_KEY, WRITER_VERSION, TwinSpec
 
 OPSET = 22
 MS_DOMAIN = "com.microsoft"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from bench.architectures import FAMILIES, REAL_MODELS, Family, Shape, default_io_dtype
 from bench.errors import BenchError
-from bench.models.architectures import FAMILIES, PROVIDERS, Family, Shape, default_io_dtype
-
-if TYPE_CHECKING:
-    from bench.models.identity import TwinParameters
+from bench.providers import PROVIDERS
 
 # Bump whenever the bytes a given spec produces change (graph, weights, tokenizer, genai_config):
 # cached twins from another version are never reused.
@@ -24,6 +24,25 @@ WRITER_VERSION = "1"
 BLOCK_SIZES = (16, 32, 64, 128, 256)  # what the builder's MatMulNBits quantization accepts
 IO_DTYPES = ("float32", "float16")
 QUANT_NAMES = {"sym": True, "asym": False}
+TWIN_METADATA_KEY = "bench.twin"  # the model.onnx metadata key the writer stamps a twin's spec under
+
+
+class TwinParameters(BaseModel):
+    """How a synthetic twin was generated; enough to rebuild it bit for bit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    family: str
+    size: str
+    block_size: int
+    symmetric: bool
+    io_dtype: str
+    seed: int
+    writer_version: str
+    provider: str = Field("cpu", description="execution provider the graph was shaped for (cpu, cuda, dml)")
+    ffn: int | None = Field(
+        default=None, description="MLP width instead of the size preset's (a known extra work)"
+    )
 
 
 @dataclass(frozen=True)
@@ -166,8 +185,6 @@ class TwinSpec:
         return {**fields, "writer_version": WRITER_VERSION}
 
     def to_parameters(self) -> TwinParameters:
-        from bench.models.identity import TwinParameters
-
         return TwinParameters(
             family=self.family,
             size=self.size,
@@ -182,8 +199,6 @@ class TwinSpec:
 
 
 def _published_defaults(family: str) -> dict[str, Any]:
-    from bench.models.architectures import REAL_MODELS
-
     for model in REAL_MODELS.values():
         if model.family == family:
             return {"block_size": model.published.block_size, "symmetric": model.published.symmetric}

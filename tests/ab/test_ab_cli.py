@@ -12,7 +12,7 @@ from bench.ab.rounds import AbRequest, first_side, run_ab
 from bench.ab.sides import Side
 from bench.engine.genai import StopFlag
 from bench.metrics import GATE_METRICS
-from bench.results.store import load_result
+from bench.results.files import load_result
 from bench.scenarios import load_scenario
 from tests.ab.conftest import TINY, TINY_WIDER, bench
 

@@ -22,7 +22,6 @@ from bench.analysis.regression import (
     decide,
     decide_batch,
     mwu_min_p,
-    summarize_verdict,
 )
 from bench.errors import BenchError
 from bench.metrics import Direction
@@ -290,38 +289,3 @@ def test_derived_baseline_excludes_flagged_points_and_rejects_bad_bands():
     assert caught.value.field == "tolerance_low"
     empty = compare_to_expectation(expected=10, tolerance_low=0.3, candidate=[], direction="higher")
     assert empty.verdict is Verdict.NOT_COMPARABLE
-
-
-# --------------------------------------------------------------------------------------- roll-up
-
-
-def test_summary_counts_fails_on_regressions_and_lists_the_worst_first():
-    def cmp(center: float, seed: int, **kw):
-        return compare_samples(
-            baseline=noisy(10.0, seed=seed),
-            candidate=noisy(center, seed=seed + 50),
-            metric="tpot_ms",
-            key=f"p{seed}",
-            **kw,
-        )
-
-    decisions = decide(
-        [cmp(11.0, 1), cmp(13.0, 2), cmp(10.0, 3), cmp(8.0, 4), cmp(20.0, 5, candidate_state="invalid")],
-        Rule(),
-    )
-    summary = summarize_verdict(decisions)
-    assert summary.counts == {"regression": 2, "improvement": 1, "no_change": 1, "not_comparable": 1}
-    assert summary.excluded == 1 and summary.total == 5 and not summary.passed
-    assert [d.key for d in summary.worst_regressions] == ["p2", "p1"]
-    assert summary.headline.startswith("FAIL: 2 regressions") and "p2" in summary.headline
-
-
-def test_summary_passes_without_regressions_and_can_fail_on_unexplained_gaps():
-    ok = compare_samples(baseline=noisy(10.0, seed=1), candidate=noisy(10.0, seed=2), metric="tpot_ms")
-    missing = compare_samples(baseline=[], candidate=noisy(10.0), metric="tpot_ms")
-    flagged = dataclasses.replace(ok, state="flagged")
-    decisions = decide([ok, missing, flagged], Rule())
-    assert summarize_verdict(decisions).passed
-    assert not summarize_verdict(decisions, fail_on_not_comparable=True).passed
-    only_flagged = decide([ok, flagged], Rule())
-    assert summarize_verdict(only_flagged, fail_on_not_comparable=True).passed

@@ -26,7 +26,7 @@ def test_describe_names_overrides_correction_and_flagged_points():
 
 
 def test_parse_reads_every_key():
-    rule = Rule.parse("welch-log:alpha=0.05:min=3%:min.ttft_ms=0.1:correction=BH:flagged=include")
+    rule = Rule.parse("welch-log:alpha=0.05:min=3%:min.ttft_ms=10%:correction=BH:flagged=include")
     assert rule == Rule(
         test="welch-log",
         alpha=0.05,
@@ -61,6 +61,7 @@ def test_spec_round_trips(rule):
         ("mwu:alpha=1.5", "rule.alpha"),
         ("mwu:alpha=abc", "rule.alpha"),
         ("mwu:min=5", "rule.min"),
+        ("mwu:min=0.05", "rule.min"),  # a bare number: 5 % or 0.05 %? the % sign is required
         ("mwu:min=-1%", "rule.min"),
         ("mwu:min.ttft_ms=20", "rule.min.ttft_ms"),
         ("mwu:correction=bonferroni", "rule.correction"),

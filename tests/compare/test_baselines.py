@@ -6,18 +6,11 @@ import json
 
 import pytest
 
-from bench.compare.baselines import (
-    BaselineDocument,
-    GpuKey,
-    gpu_key,
-    load_baseline,
-    match_baseline,
-    mismatch_reason,
-    point_mismatch,
-    record_baseline,
-    run_context,
-    write_baseline,
-)
+from bench.compare.baseline_files import load_baseline, write_baseline
+from bench.compare.baselines import BaselineDocument, GpuKey, gpu_key
+from bench.compare.context import run_context
+from bench.compare.matching import match_baseline, mismatch_reason, point_mismatch
+from bench.compare.pooling import record_baseline
 from bench.compare.skus import sku_for
 from bench.errors import BenchError
 from bench.models.identity import ArchitectureFacts, ModelIdentity

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli.app import app
-from bench.compare.baselines import load_baseline
+from bench.compare.baseline_files import load_baseline
 from bench.compare.report import ComparisonReport
-from bench.results.store import write_result
+from bench.results.files import write_result
 from bench.runner import RunOutcome
 from tests.compare.test_engine import run
 
@@ -160,7 +160,7 @@ def test_piped_output_is_not_squeezed_to_80_columns(monkeypatch):
 
 
 def test_text_from_files_is_printed_literally_not_as_rich_markup(runs, tmp_path):
-    from bench.results.store import load_result
+    from bench.results.files import load_result
 
     document = load_result(runs["same"])
     hostile = "wrote [/var/log/bench] while [bold]throttled[/bold]"
@@ -201,7 +201,7 @@ def test_gate_fails_when_the_run_could_not_measure_its_points(runs, tmp_path, mo
 
 
 def test_flagged_rows_fail_a_gate_that_asked_for_everything_to_be_compared(runs, tmp_path):
-    from bench.results.store import load_result
+    from bench.results.files import load_result
 
     document = load_result(runs["same"])
     for point in document.points:

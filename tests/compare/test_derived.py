@@ -6,20 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.compare.baselines import load_baseline
-from bench.compare.derived import (
-    LLAMA2_7B_ORT,
+from bench.compare.baseline_files import load_baseline
+from bench.compare.calibration import (
     ORT_ASSUMED_OUTPUT_TOKENS,
     ORT_DECODE_TOKENS_PER_S,
     ORT_PREFILL_TOKENS_PER_S,
     ORT_PROMPT_TOKENS,
     calibrate,
-    derive_all,
     expect,
-    int4_bytes,
-    real_model_costs,
-    write_derived,
 )
+from bench.compare.derived import derive_all, write_derived
+from bench.compare.model_costs import LLAMA2_7B_ORT, int4_bytes, real_model_costs
 from bench.compare.skus import SKUS, SKUS_BY_ID
 from bench.results.schema import PointParams
 from bench.scenarios import find_scenario, load_scenario

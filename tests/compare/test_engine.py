@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from bench.analysis.regression import Rule
-from bench.compare.baselines import load_baseline, record_baseline
+from bench.compare.baseline_files import load_baseline
 from bench.compare.engine import build_report
+from bench.compare.pooling import record_baseline
 from bench.compare.render import headline, to_markdown
 from bench.compare.report import ComparisonReport
 from tests.compare.conftest import gpu_inventory

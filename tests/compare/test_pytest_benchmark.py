@@ -15,7 +15,7 @@ import pytest
 from pytest_benchmark.stats import Stats
 
 from bench.compare.pytest_benchmark import benchmark_stats, machine_id, save_to_storage, to_pytest_benchmark
-from bench.results.store import load_result
+from bench.results.files import load_result
 from tests.fakes.documents import make_document
 
 PYTEST_BENCHMARK = [sys.executable, "-m", "pytest_benchmark"]  # the `pytest-benchmark` command, on any OS

@@ -12,8 +12,8 @@ import pytest
 from bench.atomic import atomic_write_text
 from bench.errors import BenchError
 from bench.results.export import to_csv, to_markdown
-from bench.results.schema import SCHEMA_VERSION, Metric
-from bench.results.store import expand_result_paths, load_result, write_result
+from bench.results.files import expand_result_paths, load_result, write_result
+from bench.results.schema import Metric
 from bench.statistics import summarize
 from tests.fakes.documents import make_document
 
@@ -56,7 +56,7 @@ def test_round_trip_keeps_every_sample(tmp_path):
     assert loaded == document
     assert loaded.points[0].metrics["itl_ms"].samples == [1.0] * 21
     raw = json.loads(path.read_text())
-    assert raw["schema_version"] == SCHEMA_VERSION and raw["kind"] == "bench.result"
+    assert raw["schema_version"] == 2 and raw["kind"] == "bench.result"
     assert raw["points"][0]["metrics"]["ttft_ms"]["stats"]["median"] == 4.0
     assert raw["sessions"][0]["model"]["kind"] == "twin"
 

@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from bench.analysis.regression import Rule
 from bench.cli.app import app
 from bench.compare.engine import build_report
-from bench.dashboard.data import SWEEP_METRICS, _r
-from bench.results.store import load_result
+from bench.dashboard.numbers import r as _r
+from bench.dashboard.series import SWEEP_METRICS
+from bench.results.files import load_result
 from tests.dashboard.conftest import HOSTILE, NORMAL_1, NORMAL_2, SLOW, SLOWED_POINT, SPED_UP_POINT, inject
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from bench.dashboard import write_dashboard
 from bench.dashboard.build import payload_json, plotly_js, render_html
 from bench.dashboard.data import build_payload
 from bench.errors import BenchError
-from bench.results.store import load_result
+from bench.results.files import load_result
 from tests.dashboard.conftest import HOSTILE, NORMAL_1, NORMAL_2, SLOW, inject
 from tests.dashboard.synthetic import History, documents
 

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from bench.analysis.regression import Rule
-from bench.compare.baselines import load_baseline
+from bench.analysis.verdict import Verdict
+from bench.compare.baseline_files import load_baseline
 from bench.compare.engine import build_report
-from bench.dashboard.data import STATUS_CODES, VERDICT_CODES, _r, build_payload
+from bench.dashboard.data import build_payload
+from bench.dashboard.numbers import r as _r
 from bench.errors import BenchError
-from bench.results.store import load_result
+from bench.results.files import load_result
 from bench.telemetry.types import GpuDevice, GpuInventory
 from tests.dashboard.conftest import NORMAL_1, NORMAL_2, SLOWED_POINT, SPED_UP_POINT
 from tests.dashboard.synthetic import History, documents
@@ -74,25 +76,25 @@ def test_injected_regression_lands_at_its_point_with_the_reports_numbers(injecte
     verdict = payload["verdict"]
     assert verdict["state"] == "regression"
     assert verdict["rule"] == report.rule
-    for name in VERDICT_CODES:
+    for name in Verdict:
         assert verdict["totals"][name] == report.count(name)  # type: ignore[arg-type]
 
     slowed = _series(payload, "twin:nemotron-mini-4b:tiny")
     i = _at(slowed, SLOWED_POINT)
     row = next(r for r in report.rows if r.point_id == SLOWED_POINT and r.metric == "decode_tokens_per_s")
     vd = slowed["points"]["vd"]["decode_tokens_per_s"]
-    assert vd["v"][i] == VERDICT_CODES["regression"]
+    assert vd["v"][i] == "regression"
     assert vd["chg"][i] == _r(row.change_pct) and vd["cil"][i] == _r(row.ci_low_pct)
     assert vd["pa"][i] == _r(row.p_adjusted)
     # Only that point of that model regressed.
-    others = [k for k, code in enumerate(vd["v"]) if code == VERDICT_CODES["regression"]]
+    others = [k for k, code in enumerate(vd["v"]) if code == "regression"]
     assert others == [i]
     group = next(g for g in verdict["groups"] if g["model"] == "twin:nemotron-mini-4b:tiny")
     assert group["worst"]["point"] == i and group["counts"]["regression"] == 5
 
     faster = _series(payload, "twin:mistral-nemo-12b:tiny")
     j = _at(faster, SPED_UP_POINT)
-    assert faster["points"]["vd"]["decode_tokens_per_s"]["v"][j] == VERDICT_CODES["improvement"]
+    assert faster["points"]["vd"]["decode_tokens_per_s"]["v"][j] == "improvement"
     assert next(g for g in verdict["groups"] if g["model"] == faster["model"])["worst"] is None
 
     # The measured baseline's band is the report's: the 95 % CI of the baseline median.
@@ -119,7 +121,7 @@ def test_points_left_out_of_the_verdict_count_as_flagged(injected):
     for point_id in flagged_ids:
         if point_id in nemotron["points"]["id"]:
             i = _at(nemotron, point_id)
-            flagged_here = nemotron["points"]["status"][i] == STATUS_CODES["flagged"]
+            flagged_here = nemotron["points"]["status"][i] == "flagged"
             assert flagged_here or nemotron["points"]["vd"]["ttft_ms"]["x"][i] == 1
 
 
@@ -158,7 +160,7 @@ def test_derived_baseline_gives_the_tolerance_band():
         _r(expected.low),
         _r(expected.high),
     )
-    assert series["points"]["vd"]["decode_tokens_per_s"]["v"][0] == VERDICT_CODES["no_change"]
+    assert series["points"]["vd"]["decode_tokens_per_s"]["v"][0] == "no_change"
     # Fabricated documents carry no telemetry at all: the VRAM chart says so.
     assert series["vramNote"].startswith("no telemetry recorded")
 
@@ -217,8 +219,8 @@ def test_candidates_on_two_drivers_get_one_series_each_with_their_own_verdicts()
         "driver 570.12, onnxruntime-genai 0.18.0",
     ]
     verdicts = {s["versions"]: s["points"]["vd"]["decode_tokens_per_s"]["v"][0] for s in mistral}
-    assert verdicts["driver 570.12, onnxruntime-genai 0.18.0"] == VERDICT_CODES["regression"]
-    assert verdicts["driver 565.90, onnxruntime-genai 0.18.0"] == VERDICT_CODES["no_change"]
+    assert verdicts["driver 570.12, onnxruntime-genai 0.18.0"] == "regression"
+    assert verdicts["driver 565.90, onnxruntime-genai 0.18.0"] == "no_change"
 
 
 def test_payload_is_plain_json():

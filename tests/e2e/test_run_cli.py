@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.results.store import load_result
+from bench.results.files import load_result
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import onnx
 import pytest
 
+from bench.architectures import REAL_MODELS
 from bench.errors import BenchError
-from bench.models.architectures import REAL_MODELS
 from bench.models.inspect import TWIN_METADATA_KEY
 from bench.models.refs import (
     describe_model,

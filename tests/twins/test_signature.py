@@ -14,7 +14,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from bench.models.architectures import FAMILIES
+from bench.architectures import FAMILIES
 from bench.twins.graph import build_graph
 from bench.twins.signature import folder_signature, graph_signature, signature_differences
 from bench.twins.spec import TwinSpec
