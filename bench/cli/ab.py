@@ -21,20 +21,21 @@ from bench.cli.compare import (
     CorrectionOption,
     IncludeFlaggedOption,
     JsonReportOption,
+    JUnitOption,
     MarkdownOption,
     MetricOption,
+    MinCoverageOption,
     MinEffectOption,
+    check_ci_outputs,
+    conclude,
     emit,
     make_rule,
 )
 from bench.compare.render import to_json
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
-from bench.gating import judge, parse_min_coverage
 from bench.interrupt import graceful_stop
 from bench.outcome import EXIT_INTERRUPTED
-from bench.report.ci import append_step_summary, junit_cases, step_summary
-from bench.report.junit import write_junit
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
 from bench.status import PointStatus
 
@@ -90,15 +91,10 @@ def ab(
             "per-round log ratios: robust to drift inside a round, needs more rounds)."
         ),
     ] = DEFAULT_PAIRED_TEST,
-    min_coverage: Annotated[
-        str, typer.Option(help="Share of (point, metric) comparisons that must be decided to PASS.")
-    ] = "100%",
+    min_coverage: MinCoverageOption = "100%",
+    junit: JUnitOption = None,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
-    junit: Annotated[
-        Path | None,
-        typer.Option(help="Also write JUnit XML here: one case per point x metric.", dir_okay=False),
-    ] = None,
 ) -> None:
     """Measure a baseline side and a candidate side interleaved, and gate on their difference.
 
@@ -109,14 +105,16 @@ def ab(
     ratios, the same minimum effect and correction as `bench compare`. Writes the two sides as ordinary
     result files (plus report.json) into a folder under --out. Ctrl-C keeps the completed rounds.
 
-    Exit codes: 0 no regression and every comparison decided (see --min-coverage), 1 regression or an
-    invalid point, 2 bad input (nothing measured), 3 inconclusive (reason and remedy printed),
-    130 interrupted.
+    Exit codes: 0 PASS (no regression, and at least --min-coverage of the comparisons decided),
+    1 regression or an invalid point, 3 INCONCLUSIVE (too few rounds, flagged points, a change beyond the
+    minimum effect not yet significant; the reason and the remedy are printed), 2 bad input (a side
+    that does not load, a Python without onnxruntime-genai, sides whose points differ: nothing is
+    measured), 130 interrupted (the completed rounds are kept).
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
-    floor = parse_min_coverage(min_coverage)
+    floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
     if paired_test not in PAIRED_TESTS:
         raise BenchError(
             f"unknown test {paired_test!r}", field="--paired-test", hint=f"one of: {', '.join(PAIRED_TESTS)}"
@@ -146,10 +144,6 @@ def ab(
         ),
     )
     check_output_paths(out_dir=out, dashboard=None)
-    if junit is not None:
-        from bench.atomic import check_file_path
-
-        check_file_path(junit)
     console = Console(stderr=True)
     stop = StopFlag()
     with graceful_stop(stop, announce=console.print):
@@ -178,17 +172,15 @@ def ab(
         raise typer.Exit(code=EXIT_INTERRUPTED)
     report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None, test=paired_test)
     atomic_write_text(run.folder / "report.json", to_json(report))
-    invalid = [p.id for p in run.candidate.points if p.status == PointStatus.INVALID]
-    verdict = judge(report, rule=rule, min_coverage=floor, invalid_points=invalid)
-    emit(report, json_output=json_output, markdown=markdown, title=f"bench ab {base.name}")
-    if junit is not None:
-        write_junit(junit, junit_cases(report, rule=rule), suite=f"bench ab {base.name}")
-    summary = append_step_summary(step_summary(report, verdict, title=f"bench ab {base.name}"))
-    if summary is not None:
-        console.print(f"step summary: appended to {escape(str(summary))}")
-    for line in verdict.lines():
-        console.print(f"ab: {escape(line)}", highlight=False)
-    raise typer.Exit(code=EXIT_INTERRUPTED if run.interrupted else verdict.outcome.exit_code)
+    title = f"bench ab {base.name}"
+    emit(report, json_output=json_output, markdown=markdown, title=title)
+    invalid = [
+        f"{p.id}: {p.error or '; '.join(p.reasons) or 'no reason recorded'}"
+        for p in run.candidate.points
+        if p.status == PointStatus.INVALID
+    ]
+    code = conclude(report, rule=rule, min_coverage=floor, title=title, junit=junit, invalid_points=invalid)
+    raise typer.Exit(code=EXIT_INTERRUPTED if run.interrupted else code)
 
 
 class _Reporter:
