@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.ab.report import build_ab_report, judge
+from bench.ab.report import build_ab_report
 from bench.analysis.ab_simulation import simulate_ab
 from bench.analysis.noise import NoiseProfile
 from bench.analysis.paired import PAIRED_TESTS
 from bench.analysis.regression import Rule
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
+from bench.gating import judge
 from bench.metrics import GATE_METRICS
 from bench.results.files import load_result
 

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.analysis.ab_simulation import simulate_ab
+from bench.analysis.ab_simulation import simulate_ab_tests
 from bench.analysis.noise import NoiseProfile
 from bench.analysis.paired import PAIRED_TESTS
 from bench.analysis.regression import Rule
@@ -44,11 +44,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for rounds in args.rounds:
         for block in args.block:
+            common = dict(rounds=rounds, repetitions=args.repetitions, n_points=args.points,
+                          n_verdicts=args.verdicts, block_sd=block)  # fmt: skip
+            aa_all = simulate_ab_tests(profile, Rule(), **common)  # type: ignore[arg-type]
+            slow_all = simulate_ab_tests(profile, Rule(), slowdown=args.slowdown, seed=1, **common)  # type: ignore[arg-type]
             for test in PAIRED_TESTS:
-                common = dict(rounds=rounds, repetitions=args.repetitions, n_points=args.points,
-                              n_verdicts=args.verdicts, block_sd=block, test=test)  # fmt: skip
-                aa = simulate_ab(profile, Rule(), **common)  # type: ignore[arg-type]
-                slow = simulate_ab(profile, Rule(), slowdown=args.slowdown, seed=1, **common)  # type: ignore[arg-type]
+                aa, slow = aa_all[test], slow_all[test]
                 print(
                     f"| {rounds} | {block:.0%} | {test} | {aa.fail_rate:.2%} | {slow.fail_rate:.1%} "
                     f"| {slow.called_rate:.1%} |",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.analysis.noise import NoiseProfile, _outliers, slow_sign
-from bench.analysis.paired import DEFAULT_PAIRED_TEST, compare_rounds
+from bench.analysis.paired import DEFAULT_PAIRED_TEST, PAIRED_TESTS, compare_rounds
 from bench.analysis.regression import CODE_NOT_COMPARABLE, CODE_REGRESSION, Rule, decide_batch
 from bench.metrics import GATE_METRICS
 
@@ -57,11 +57,35 @@ def simulate_ab(
     test: str = DEFAULT_PAIRED_TEST,
     seed: int = 0,
 ) -> AbSimulationRates:
+    """One paired test; see :func:`simulate_ab_tests`."""
+    return simulate_ab_tests(
+        profile, rule, rounds=rounds, repetitions=repetitions, n_points=n_points, metrics=metrics,
+        n_verdicts=n_verdicts, slowdown=slowdown, block_sd=block_sd, tests=(test,), seed=seed,
+    )[test]  # fmt: skip
+
+
+def simulate_ab_tests(
+    profile: NoiseProfile,
+    rule: Rule,
+    *,
+    rounds: int,
+    repetitions: int,
+    n_points: int = 1,
+    metrics: Sequence[str] = GATE_METRICS,
+    n_verdicts: int = 1000,
+    slowdown: float = 1.0,
+    block_sd: float = 0.0,
+    tests: Sequence[str] = tuple(PAIRED_TESTS),
+    seed: int = 0,
+) -> dict[str, AbSimulationRates]:
+    """The same simulated verdicts decided by each of ``tests``."""
     rng = np.random.default_rng(seed)
     k = n_points * len(metrics)
-    fails = called = undecided = 0
+    fails = dict.fromkeys(tests, 0)
+    called = dict.fromkeys(tests, 0)
+    undecided = dict.fromkeys(tests, 0)
     for _ in range(n_verdicts):
-        p_values, min_p, worse, effects = [], [], [], []
+        comparisons = []
         # One draw of the shared drift per round serves every metric's shared part, as in a real run.
         shared = rng.standard_normal((rounds, 1))
         for metric in metrics:
@@ -90,38 +114,39 @@ def simulate_ab(
                 )
                 sides.append(np.exp(drift[..., None] + block + reps + sign * math.log(side_slowdown)))
             for point in range(n_points):
-                comparison = compare_rounds(
-                    rounds=[(sides[0][r, point], sides[1][r, point]) for r in range(rounds)],
-                    metric=metric,
-                    n_resamples=2,  # the interval is not part of the decision
+                comparisons.append(
+                    compare_rounds(
+                        rounds=[(sides[0][r, point], sides[1][r, point]) for r in range(rounds)],
+                        metric=metric,
+                        n_resamples=2,  # the interval is not part of the decision
+                    )
                 )
-                result = comparison.result(test)
-                p_values.append(result.p_value)
-                min_p.append(result.min_p)
-                worse.append(comparison.worse_fraction)
-                effects.append(rule.min_effect_for(metric))
-        codes, _ = decide_batch(
-            p_values=np.array(p_values),
-            min_p=np.array(min_p),
-            worse=np.array(worse),
-            min_effect=np.array(effects),
-            alpha=rule.alpha,
-            correction=rule.correction,
+        for test in tests:
+            codes, _ = decide_batch(
+                p_values=np.array([c.result(test).p_value for c in comparisons]),
+                min_p=np.array([c.result(test).min_p for c in comparisons]),
+                worse=np.array([c.worse_fraction for c in comparisons]),
+                min_effect=np.array([rule.min_effect_for(c.metric) for c in comparisons]),
+                alpha=rule.alpha,
+                correction=rule.correction,
+            )
+            regressions = int((codes == CODE_REGRESSION).sum())
+            fails[test] += regressions > 0
+            called[test] += regressions
+            undecided[test] += int((codes == CODE_NOT_COMPARABLE).sum())
+    return {
+        test: AbSimulationRates(
+            rounds=rounds,
+            repetitions=repetitions,
+            n_points=n_points,
+            metrics=tuple(metrics),
+            n_verdicts=n_verdicts,
+            slowdown=slowdown,
+            block_sd=block_sd,
+            test=test,
+            fail_rate=fails[test] / n_verdicts,
+            called_rate=called[test] / (n_verdicts * k),
+            not_comparable_rate=undecided[test] / (n_verdicts * k),
         )
-        regressions = int((codes == CODE_REGRESSION).sum())
-        fails += regressions > 0
-        called += regressions
-        undecided += int((codes == CODE_NOT_COMPARABLE).sum())
-    return AbSimulationRates(
-        rounds=rounds,
-        repetitions=repetitions,
-        n_points=n_points,
-        metrics=tuple(metrics),
-        n_verdicts=n_verdicts,
-        slowdown=slowdown,
-        block_sd=block_sd,
-        test=test,
-        fail_rate=fails / n_verdicts,
-        called_rate=called / (n_verdicts * k),
-        not_comparable_rate=undecided / (n_verdicts * k),
-    )
+        for test in tests
+    }

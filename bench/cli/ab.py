@@ -15,7 +15,14 @@ from bench.ab.rounds import AbRequest, run_ab
 from bench.ab.sides import Side, check_python, parse_env, parse_provider_options
 from bench.analysis.paired import DEFAULT_PAIRED_TEST, PAIRED_TESTS
 from bench.atomic import atomic_write_text
-from bench.cli.common import OutDirOption, ProvidersOption, TelemetryOption, check_output_paths, scenario_dirs
+from bench.cli.common import (
+    DashboardOption,
+    OutDirOption,
+    ProvidersOption,
+    TelemetryOption,
+    check_output_paths,
+    scenario_dirs,
+)
 from bench.cli.compare import (
     AlphaOption,
     CorrectionOption,
@@ -95,6 +102,7 @@ def ab(
     junit: JUnitOption = None,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
+    dashboard: DashboardOption = None,
 ) -> None:
     """Measure a baseline side and a candidate side interleaved, and gate on their difference.
 
@@ -143,7 +151,7 @@ def ab(
             provider_options=parse_provider_options(candidate_option or [], role="candidate"),
         ),
     )
-    check_output_paths(out_dir=out, dashboard=None)
+    check_output_paths(out_dir=out, dashboard=dashboard)
     console = Console(stderr=True)
     stop = StopFlag()
     with graceful_stop(stop, announce=console.print):
@@ -173,6 +181,13 @@ def ab(
     report = build_ab_report(run.baseline, run.candidate, rule=rule, metrics=metric or None, test=paired_test)
     atomic_write_text(run.folder / "report.json", to_json(report))
     title = f"bench ab {base.name}"
+    if dashboard is not None:
+        from bench.dashboard import write_dashboard
+
+        write_dashboard(
+            documents=[run.candidate], report=report, baselines=[run.baseline], output=dashboard, rule=rule
+        )
+        console.print(f"dashboard: {escape(str(dashboard))}")
     emit(report, json_output=json_output, markdown=markdown, title=title)
     invalid = [
         f"{p.id}: {p.error or '; '.join(p.reasons) or 'no reason recorded'}"

@@ -30,7 +30,7 @@ def test_two_model_folders_interleaved_into_two_ordinary_result_files(tmp_path, 
     done = bench(
         "ab", str(scenario_file), "--baseline-model", str(old), "--candidate-model", str(new),
         "--rounds", "2", "--repetitions", "2", "--out", str(tmp_path / "out"),
-        "--junit", str(tmp_path / "ab.xml"),
+        "--junit", str(tmp_path / "ab.xml"), "--dashboard", str(tmp_path / "ab.html"),
         env={"GITHUB_STEP_SUMMARY": str(summary)},
     )  # fmt: skip
     assert done.returncode in (0, 1, 3), done.stderr  # the verdict depends on this machine; never 2
@@ -51,7 +51,7 @@ def test_two_model_folders_interleaved_into_two_ordinary_result_files(tmp_path, 
             assert len(point.metrics["ttft_ms"].samples) == 4
             assert len(point.metrics["itl_ms"].samples) == 4 * (point.params.output_tokens - 1)
     report = json.loads((folder / "report.json").read_text())
-    assert len(report["rows"]) == 2 * len(GATE_METRICS)
+    assert sum(len(group["rows"]) for group in report["groups"]) == 2 * len(GATE_METRICS)
     # JUnit: one case per point x metric, read back by a parser.
     cases = ET.parse(tmp_path / "ab.xml").getroot().findall(".//testcase")
     assert len(cases) == 2 * len(GATE_METRICS)
