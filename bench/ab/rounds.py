@@ -29,6 +29,7 @@ from bench.results.files import new_run_id, write_result
 from bench.results.schema import (
     AbRecord,
     Environment,
+    Metric,
     Point,
     ResultDocument,
     ScenarioRecord,
@@ -374,10 +375,7 @@ def merge_rounds(rounds: Sequence[Point], *, cv_threshold: float) -> Point:
             "warmups": sum(p.warmups for p in rounds),
             "repetitions": len(round_of),
             "finished_at": last.finished_at,
-            "metrics": {
-                name: first.metrics.get(name, last.metrics[name]).model_validate(m)
-                for name, m in metrics.items()
-            },
+            "metrics": {name: Metric(unit=m["unit"], samples=m["samples"]) for name, m in metrics.items()},
             "repetition_telemetry": [t for p in rounds for t in p.repetition_telemetry],
             "telemetry": last.telemetry,
             "rounds": round_of,

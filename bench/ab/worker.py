@@ -62,8 +62,10 @@ class _Side:
     """The models and points of one side, after ``plan``."""
 
     def __init__(self, definition: dict[str, Any], *, telemetry: bool, sample_interval_s: float) -> None:
-        from bench.engine.genai import import_genai
-        from bench.runner import RunRequest, _Sweep
+        # Imported here, after the handshake: a Python without bench's dependencies still says hello.
+        from bench.engine.genai import StopFlag, import_genai
+        from bench.models.refs import resolve_model
+        from bench.runner import RunRequest, SilentReporter, _Sweep
         from bench.scenarios import parse_scenario
         from bench.telemetry.session import create_telemetry
 
@@ -72,10 +74,10 @@ class _Side:
         self.sweep = _Sweep(
             RunRequest(scenario=scenario, telemetry=telemetry, sample_interval_s=sample_interval_s),
             og=self.og,
-            reporter=_Silent(),
-            stop=_stop(),
+            reporter=SilentReporter(),
+            stop=StopFlag(),  # never set: the driver stops between points
             telemetry_factory=create_telemetry,
-            resolver=_resolver(),
+            resolver=resolve_model,
             command=[],
         )
         self.expansion = self.sweep.plan()
@@ -147,23 +149,6 @@ class _Side:
     def close(self) -> None:
         for telemetry in self.telemetries.values():
             telemetry.close()
-
-
-def _stop() -> Any:
-    from bench.engine.genai import StopFlag
-
-    return StopFlag()
-
-
-def _resolver() -> Any:
-    from bench.models.refs import resolve_model
-
-    return resolve_model
-
-
-class _Silent:
-    def __getattr__(self, _name: str) -> Any:
-        return lambda *args, **kwargs: None
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
