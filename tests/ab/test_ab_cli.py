@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.ab.rounds import AbRequest, first_side, run_ab
+from bench.ab.rounds import AbRequest, run_ab
 from bench.ab.sides import Side
 from bench.engine.genai import StopFlag
 from bench.metrics import GATE_METRICS
@@ -104,11 +104,6 @@ def test_ctrl_c_keeps_the_completed_rounds(tmp_path):
         assert "after 1 of 3 rounds; completed rounds are kept" in document.status_reasons[0]
         assert document.ab and document.ab.rounds_completed == 1
         assert all(p.rounds == [0, 0] for p in document.points)
-
-
-def test_sides_alternate_which_goes_first() -> None:
-    assert [first_side(r, 0) for r in range(4)] == [0, 1, 0, 1]  # A B, B A, A B, B A
-    assert [first_side(0, p) for p in range(3)] == [0, 1, 0]
 
 
 @pytest.mark.parametrize(
