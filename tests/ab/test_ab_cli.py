@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,7 +18,7 @@ from bench.engine.genai import StopFlag
 from bench.metrics import GATE_METRICS
 from bench.results.files import load_result
 from bench.scenarios import load_scenario
-from tests.ab.conftest import TINY, TINY_WIDER, bench
+from tests.ab.conftest import REPO, TINY, TINY_WIDER, bench
 
 pytest.importorskip("onnxruntime_genai")
 
@@ -147,3 +151,33 @@ def test_a_python_without_onnxruntime_genai_is_refused(tmp_path, scenario_file, 
     assert (
         "onnxruntime-genai is not importable" in last and f"--baseline-python {python_without_genai}" in last
     )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to the process (POSIX)")
+def test_sigint_to_the_command_keeps_completed_rounds_and_exits_130(tmp_path, scenario_file):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench", "ab", str(scenario_file), "--rounds", "200", "--repetitions", "1",
+         "--warmup", "0", "--no-telemetry", "--out", str(tmp_path)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        files = list(tmp_path.glob("*/candidate.json"))
+        if files and (load_result(files[0]).ab or AbRecordStub).rounds_completed >= 2:
+            break
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    folder = _folder(tmp_path)
+    baseline, candidate = load_result(folder / "baseline.json"), load_result(folder / "candidate.json")
+    assert baseline.ab and candidate.ab
+    completed = candidate.ab.rounds_completed
+    assert 2 <= completed < 200 and baseline.ab.rounds_completed == completed
+    assert candidate.status == baseline.status == "interrupted"
+    assert all(p.rounds == list(range(completed)) for p in candidate.points + baseline.points)
+    assert "Traceback" not in stderr
+
+
+class AbRecordStub:
+    rounds_completed = 0
