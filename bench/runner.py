@@ -428,6 +428,7 @@ class _Sweep:
             metrics=metrics,
             repetition_telemetry=[s for s in generations if s is not None],
             telemetry=point_telemetry,
+            output_sha256=[t.output_sha256 for t in timings if t.output_sha256],
         )
 
 

@@ -377,6 +377,7 @@ def merge_rounds(rounds: Sequence[Point], *, cv_threshold: float) -> Point:
             "finished_at": last.finished_at,
             "metrics": {name: Metric(unit=m["unit"], samples=m["samples"]) for name, m in metrics.items()},
             "repetition_telemetry": [t for p in rounds for t in p.repetition_telemetry],
+            "output_sha256": [h for p in rounds for h in p.output_sha256],
             "telemetry": last.telemetry,
             "rounds": round_of,
         }

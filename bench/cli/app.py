@@ -70,6 +70,10 @@ def _register() -> None:
 
     app.command("dashboard")(dashboard_cmd.dashboard)
 
+    from bench.cli import qualify as qualify_cmd
+
+    app.command("qualify")(qualify_cmd.qualify)
+
 
 _register()
 

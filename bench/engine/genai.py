@@ -7,6 +7,7 @@ The same functions run for CPU, CUDA and DirectML: only ``og.Config`` differs.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -96,6 +97,9 @@ class RepetitionTiming:
     prefill_ns: int  # append_tokens: the whole prefill
     first_token_ns: int  # append_tokens + first generate_next_token
     step_ns: list[int] = field(default_factory=list)  # every later generate_next_token (+ get_next_tokens)
+    # sha256 of every sequence's token ids (prompt + output, int32, in batch order): greedy decoding of
+    # the same prompt must give the same digest in every repetition (``bench qualify`` checks it).
+    output_sha256: str | None = None
 
     @property
     def decode_ns(self) -> int:
@@ -195,10 +199,12 @@ def measure_repetition(
             f"generated {generated} tokens per sequence{' and not done' if not done else ''}, "
             f"forced {output_tokens} (min_length = max_length = {max_length})"
         )
+    digest = hashlib.sha256()
     for index in range(batch_size):
-        length = len(generator.get_sequence(index))
-        if length != max_length:
-            raise TokenCountMismatch(f"sequence {index} has {length} tokens, expected {max_length}")
+        sequence = np.asarray(generator.get_sequence(index), dtype=np.int32)
+        if len(sequence) != max_length:
+            raise TokenCountMismatch(f"sequence {index} has {len(sequence)} tokens, expected {max_length}")
+        digest.update(sequence.tobytes())
     del generator
     return RepetitionTiming(
         batch_size=batch_size,
@@ -209,4 +215,5 @@ def measure_repetition(
         prefill_ns=prefill_ns,
         first_token_ns=first_token_ns,
         step_ns=steps,
+        output_sha256=digest.hexdigest(),
     )

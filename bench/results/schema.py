@@ -9,9 +9,11 @@ loaders refuse versions they do not know):
   repetition ``i`` owns ``itl_ms.samples[i*(output_tokens-1):(i+1)*(output_tokens-1)]``), per-repetition
   and per-point telemetry, validity.
 2 (2026-12-02) new optional fields only (each listed below and in docs/RESULTS.md); a version-1 file
-  loads unchanged in meaning through ``update_to_2``.
-  ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per repetition);
-  ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner file's run id, the rounds).
+  loads unchanged in meaning through ``update_to_2``:
+  - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
+    order; ``bench qualify`` checks greedy output is identical across repetitions).
+  - ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per
+    repetition); ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner's run id).
 """
 
 from __future__ import annotations
@@ -134,6 +136,10 @@ class Point(BaseModel):
     rounds: list[int] | None = Field(
         default=None,
         description="bench ab: the round (0, 1, ...) of each repetition, in sample order; None for bench run",
+    )
+    output_sha256: list[str] = Field(
+        default_factory=list,
+        description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
     )
 
     def metric_median(self, name: str) -> float | None:

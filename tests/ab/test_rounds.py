@@ -17,6 +17,7 @@ SHAPE = (16, 1, 8)
 def _round(ttft: list[float], *, status: str = "valid", reasons: list[str] | None = None, error=None):
     point = make_document({SHAPE: {"ttft_ms": ttft, "tpot_ms": [1.0] * len(ttft)}}).points[0]
     point.repetitions, point.status, point.reasons, point.error = len(ttft), status, reasons or [], error
+    point.output_sha256 = [f"sha-{value}" for value in ttft]  # one per repetition, as the runner writes
     return point
 
 
@@ -24,6 +25,7 @@ def test_rounds_are_concatenated_with_their_round_index() -> None:
     merged = merge_rounds([_round([10.0, 10.2]), _round([12.0, 12.1, 12.2])], cv_threshold=0.10)
     assert merged.rounds == [0, 0, 1, 1, 1] and merged.repetitions == 5
     assert merged.metrics["ttft_ms"].samples == [10.0, 10.2, 12.0, 12.1, 12.2]
+    assert merged.output_sha256 == [f"sha-{v}" for v in (10.0, 10.2, 12.0, 12.1, 12.2)]
     # 20 % between rounds, ~1 % within: a drift between rounds is not noise for the paired test.
     assert merged.status == "valid" and merged.reasons == []
 

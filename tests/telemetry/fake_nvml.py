@@ -60,6 +60,9 @@ class FakeGpu:
     persistence_mode: int | None = real.NVML_FEATURE_ENABLED  # None: Windows (not supported)
     vbios: str = "95.02.18.80.87"
     power_limit_mw: int = 450_000
+    power_default_limit_mw: int = 450_000
+    ecc_mode: int | None = None  # None: not supported (GeForce); else real.NVML_FEATURE_ENABLED/DISABLED
+    gpu_max_pcie_generation: int | None = None  # the card's own maximum; None: same as pcie_max_generation
     compute_processes: list[tuple[int, int | None]] = field(default_factory=list)  # (pid, bytes or None)
     graphics_processes: list[tuple[int, int | None]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)  # function name -> NVML error code it raises
@@ -203,6 +206,16 @@ class FakeNvml:
         self._enter("nvmlDeviceGetEnforcedPowerLimit", handle)
         return handle.power_limit_mw
 
+    def nvmlDeviceGetPowerManagementDefaultLimit(self, handle: FakeGpu) -> int:
+        self._enter("nvmlDeviceGetPowerManagementDefaultLimit", handle)
+        return handle.power_default_limit_mw
+
+    def nvmlDeviceGetEccMode(self, handle: FakeGpu) -> list[int]:
+        self._enter("nvmlDeviceGetEccMode", handle)
+        if handle.ecc_mode is None:
+            raise nvml_error(real.NVML_ERROR_NOT_SUPPORTED)
+        return [handle.ecc_mode, handle.ecc_mode]  # [current, pending]
+
     def nvmlDeviceGetMaxClockInfo(self, handle: FakeGpu, type: int) -> int:
         self._enter("nvmlDeviceGetMaxClockInfo", handle)
         return handle.max_sm_clock if type == real.NVML_CLOCK_SM else handle.max_memory_clock
@@ -214,6 +227,12 @@ class FakeNvml:
     def nvmlDeviceGetMaxPcieLinkGeneration(self, handle: FakeGpu) -> int:
         self._enter("nvmlDeviceGetMaxPcieLinkGeneration", handle)
         return handle.pcie_max_generation
+
+    def nvmlDeviceGetGpuMaxPcieLinkGeneration(self, handle: FakeGpu) -> int:
+        self._enter("nvmlDeviceGetGpuMaxPcieLinkGeneration", handle)
+        if handle.gpu_max_pcie_generation is None:
+            return handle.pcie_max_generation
+        return handle.gpu_max_pcie_generation
 
     def nvmlDeviceGetMaxPcieLinkWidth(self, handle: FakeGpu) -> int:
         self._enter("nvmlDeviceGetMaxPcieLinkWidth", handle)
