@@ -92,10 +92,11 @@ def ab(
     paired_test: Annotated[
         Literal["van-elteren", "round-t"],
         typer.Option(
-            help="van-elteren (ranks every repetition within its round) or round-t (Student's t on the "
-            "per-round log ratios: robust to drift inside a round, needs more rounds)."
+            help="round-t: Student's t on the per-round log ratios (holds its level whatever moves one "
+            "side's half of a round); van-elteren: ranks every repetition within its round (sharper, but "
+            "calls drift inside a round evidence; for a runner where that was measured negligible)."
         ),
-    ] = "van-elteren",
+    ] = "round-t",
     min_coverage: MinCoverageOption = "100%",
     junit: JUnitOption = None,
     json_output: JsonReportOption = False,
@@ -107,9 +108,10 @@ def ab(
     Each side runs in its own long-lived worker process (its own Python, models loaded once); rounds
     alternate which side goes first (A B, B A, ...), and every round measures every point on both sides.
     The decision pairs the sides within each round, so drift that moves a whole round cancels: per point
-    and metric, van Elteren's stratified rank-sum test over rounds, the geometric mean of the round
-    ratios, the same minimum effect and correction as `bench compare`. Writes the two sides as ordinary
-    result files (plus report.json) into a folder under --out. Ctrl-C keeps the completed rounds.
+    and metric, Student's t on the per-round log ratios (or --paired-test van-elteren), the geometric
+    mean of the round ratios, the same minimum effect and correction as `bench compare`. Writes the two
+    sides as ordinary result files (plus report.json) into a folder under --out. Ctrl-C keeps the
+    completed rounds.
 
     Exit codes: 0 PASS (no regression, and at least --min-coverage of the comparisons decided),
     1 regression or an invalid point, 3 INCONCLUSIVE (too few rounds, flagged points, a change beyond the

@@ -81,4 +81,4 @@ def test_a_report_needs_the_ab_records_and_reads_the_rounds() -> None:
     (row,) = report.rows
     assert row.verdict == "regression" and row.change_pct == pytest.approx(20, abs=0.5)
     assert report.coverage.expected == report.coverage.compared == 1
-    assert "van Elteren" in report.rule and "over 1 comparisons" in report.rule
+    assert "Student's t on the per-round log ratios" in report.rule and "over 1 comparisons" in report.rule

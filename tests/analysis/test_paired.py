@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from bench.analysis.paired import (
+    PAIRED_TESTS,
     compare_rounds,
     decide_paired,
     rank_sum_distribution,
@@ -68,17 +70,19 @@ def test_ties_use_the_normal_approximation_never_below_the_floor() -> None:
     assert result.p_value >= van_elteren_min_p([(3, 3)] * 2)
 
 
-def test_a_drift_that_shifts_whole_rounds_raises_no_alarm() -> None:
+@pytest.mark.parametrize("test", PAIRED_TESTS)
+def test_a_drift_that_shifts_whole_rounds_raises_no_alarm(test: str) -> None:
     rounds = _rounds(LEVELS, seed=3)
-    decisions = decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], Rule())
+    decisions = decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], Rule(), test=test)
     assert decisions[0].verdict is Verdict.NO_CHANGE
     assert abs(decisions[0].comparison.change_pct) < 2.0
 
 
-def test_a_real_ten_percent_slowdown_is_called_through_the_drift() -> None:
+@pytest.mark.parametrize("test", PAIRED_TESTS)
+def test_a_real_ten_percent_slowdown_is_called_through_the_drift(test: str) -> None:
     rounds = _rounds(LEVELS, slowdown=1.10, seed=4)
     paired = compare_rounds(rounds=rounds, metric="tpot_ms")
-    decision = decide_paired([paired], Rule())[0]
+    decision = decide_paired([paired], Rule(), test=test)[0]
     assert decision.verdict is Verdict.REGRESSION, decision.reason
     assert 9.0 < paired.change_pct < 12.0 and 1.05 < paired.ci_low <= paired.ratio <= paired.ci_high < 1.15
     # The same samples pooled across rounds, as an unpaired test sees them: the drift hides it.
@@ -90,9 +94,12 @@ def test_a_real_ten_percent_slowdown_is_called_through_the_drift() -> None:
     assert decide([pooled], Rule())[0].verdict is not Verdict.REGRESSION
 
 
-def test_a_slowdown_in_a_rate_is_a_regression_too() -> None:
+@pytest.mark.parametrize("test", PAIRED_TESTS)
+def test_a_slowdown_in_a_rate_is_a_regression_too(test: str) -> None:
     rounds = [(1000.0 / b, 1000.0 / c) for b, c in _rounds(LEVELS, slowdown=1.10, seed=5)]
-    decision = decide_paired([compare_rounds(rounds=rounds, metric="decode_tokens_per_s")], Rule())[0]
+    decision = decide_paired(
+        [compare_rounds(rounds=rounds, metric="decode_tokens_per_s")], Rule(), test=test
+    )[0]
     assert decision.verdict is Verdict.REGRESSION and decision.worse_pct > 8
 
 
@@ -103,7 +110,7 @@ def test_too_few_rounds_is_not_comparable_with_the_rounds_needed() -> None:
             ("ttft_ms", "tpot_ms", "e2e_latency_ms", "prefill_tokens_per_s", "decode_tokens_per_s")
         )
     ]
-    decisions = decide_paired(comparisons, Rule())
+    decisions = decide_paired(comparisons, Rule(), test="van-elteren")
     assert all(d.verdict is Verdict.NOT_COMPARABLE for d in decisions)
     assert {d.rounds_needed for d in decisions} == {3}
     assert "3 rounds would" in decisions[0].reason
@@ -111,7 +118,7 @@ def test_too_few_rounds_is_not_comparable_with_the_rounds_needed() -> None:
 
 def test_large_but_not_significant_says_about_how_many_rounds() -> None:
     rounds = [([10.0, 10.4, 10.9], [10.6, 11.3, 11.6]), ([10.2, 10.5, 11.0], [10.9, 11.4, 10.4])] * 2
-    decision = decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], Rule())[0]
+    decision = decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], Rule(), test="van-elteren")[0]
     # W = 14 and 12 per round pair (exact p 0.036): 6.2 % worse, not significant at 0.01.
     assert decision.verdict is Verdict.NO_CHANGE and decision.worse_pct > 5
     assert math.isclose(decision.comparison.test.p_value, 0.035975, rel_tol=1e-4)
@@ -121,9 +128,9 @@ def test_large_but_not_significant_says_about_how_many_rounds() -> None:
 def test_correction_runs_over_the_whole_verdict() -> None:
     """A modest, consistent shift: called alone, not among 100 comparisons of no change (Holm)."""
     shifted = compare_rounds(rounds=_rounds(LEVELS[:3], slowdown=1.10, noise=0.03, seed=8), metric="tpot_ms")
-    alone = decide_paired([shifted], Rule())[0]
+    alone = decide_paired([shifted], Rule(), test="van-elteren")[0]
     flat = [compare_rounds(rounds=_rounds(LEVELS[:3], seed=100 + i), metric="tpot_ms") for i in range(99)]
-    among = decide_paired([shifted, *flat], Rule())[0]
+    among = decide_paired([shifted, *flat], Rule(), test="van-elteren")[0]
     assert alone.verdict is Verdict.REGRESSION
     assert among.verdict is Verdict.NOT_COMPARABLE and among.rounds_needed == 4
 
@@ -140,7 +147,7 @@ def test_a_drift_inside_rounds_fools_the_rank_test_but_not_the_round_t() -> None
     halves = (1.12, 1.01, 1.15, 1.09, 1.02, 1.10)  # mean +8 %, the rounds spread by ~5.5 %
     rounds = [([10.0, 10.01, 9.99], [10.0 * h, 10.01 * h, 9.99 * h]) for h in halves]
     comparison = compare_rounds(rounds=rounds, metric="tpot_ms")
-    assert decide_paired([comparison], Rule())[0].verdict is Verdict.REGRESSION
+    assert decide_paired([comparison], Rule(), test="van-elteren")[0].verdict is Verdict.REGRESSION
     round_t = decide_paired([comparison], Rule(), test="round-t")[0]
     assert round_t.verdict is Verdict.NO_CHANGE and round_t.rounds_needed is not None
     assert 0.01 < comparison.round_t.p_value < 0.2
