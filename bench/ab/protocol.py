@@ -15,6 +15,17 @@ from typing import IO, Any
 PROTOCOL_VERSION = 1
 
 
+def point_schema_digest() -> str:
+    """A digest of the ``Point`` model this bench writes: two benches whose points differ (a field one of
+    them lacks) cannot share a run, and must say so before anything is measured."""
+    import hashlib
+
+    from bench.results.schema import Point
+
+    text = json.dumps(Point.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def send(stream: IO[str], message: dict[str, Any]) -> None:
     stream.write(json.dumps(message, separators=(",", ":")) + "\n")
     stream.flush()

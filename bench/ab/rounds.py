@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from bench.ab.client import Worker
+from bench.ab.protocol import point_schema_digest
 from bench.ab.sides import Side
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
@@ -135,6 +136,14 @@ def run_ab(
                     during="loading",
                 )
             )
+        for side, worker, plan in zip(sides, workers, plans, strict=True):
+            if plan.get("point_schema") != point_schema_digest():
+                raise BenchError(
+                    f"the {side.role} worker's bench ({worker.hello.get('bench_path')}, "
+                    f"{worker.hello.get('bench_version')}) writes result points this bench cannot read",
+                    field=f"--{side.role}-python {side.python}",
+                    hint="install the same bench version in both environments",
+                )
         check_points_match(plans[0]["points"], plans[1]["points"])
         return _Rounds(request, sides, scenarios, workers, plans, stop, reporter, started).run()
     finally:

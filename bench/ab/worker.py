@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from bench.ab.protocol import PROTOCOL_VERSION, receive, send
+from bench.ab.protocol import PROTOCOL_VERSION, point_schema_digest, receive, send
 from bench.errors import BenchError
 
 
@@ -109,6 +109,7 @@ class _Side:
         first = self.expansion.points[0].provider
         return {
             "ok": True,
+            "point_schema": point_schema_digest(),
             "points": [
                 {
                     "model": p.model,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import ClassVar
+
 import pytest
 
 from bench.ab.report import build_ab_report
@@ -82,3 +86,61 @@ def test_a_report_needs_the_ab_records_and_reads_the_rounds() -> None:
     assert row.verdict == "regression" and row.change_pct == pytest.approx(20, abs=0.5)
     assert report.coverage.expected == report.coverage.compared == 1
     assert "Student's t on the per-round log ratios" in report.rule and "over 1 comparisons" in report.rule
+
+
+class _FakeWorker:
+    """A worker at the protocol boundary: a scripted plan reply, and it records that nothing was measured."""
+
+    measured: ClassVar[list[str]] = []
+
+    def __init__(self, *, label: str, python, env, schema: str, prompts: list[int]) -> None:
+        self.label, self.schema, self.prompts = label, schema, prompts
+        self.hello = {"ok": True, "protocol": 1, "bench_path": f"/{label}/bench", "bench_version": "9.9"}
+
+    def request(self, message, *, during: str):
+        if message["op"] == "measure":
+            _FakeWorker.measured.append(self.label)
+        points = [
+            {"model": "m", "provider": "cpu", "prompt_tokens": p, "batch_size": 1, "output_tokens": 8}
+            for p in self.prompts
+        ]
+        return {"ok": True, "point_schema": self.schema, "points": points}
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("schemas", "prompts", "message"),
+    [
+        (
+            ("ours", "other"),
+            ([16], [16]),
+            "candidate worker's bench (/candidate/bench, 9.9) writes result points",
+        ),
+        (("ours", "ours"), ([16, 64], [16]), "the sides' points do not match"),
+    ],
+)
+def test_sides_that_cannot_share_a_run_stop_before_measuring(tmp_path, schemas, prompts, message) -> None:
+    from bench.ab.protocol import point_schema_digest
+    from bench.ab.rounds import AbRequest, run_ab
+    from bench.ab.sides import Side
+    from bench.scenarios import load_scenario
+
+    scenario = load_scenario(Path(__file__).parent / "data" / "tiny-ab.yaml").scenario
+    digest = {"ours": point_schema_digest(), "other": "0" * 16}
+
+    def factory(*, label, python, env):
+        index = 0 if label == "baseline" else 1
+        return _FakeWorker(
+            label=label, python=python, env=env, schema=digest[schemas[index]], prompts=prompts[index]
+        )
+
+    _FakeWorker.measured = []
+    request = AbRequest(
+        scenario=scenario, baseline=Side("baseline"), candidate=Side("candidate"), rounds=2, repetitions=2,
+        warmup=0, out_dir=tmp_path,
+    )  # fmt: skip
+    with pytest.raises(BenchError, match=re.escape(message)):
+        run_ab(request, worker_factory=factory)
+    assert _FakeWorker.measured == [] and not any(tmp_path.iterdir())
