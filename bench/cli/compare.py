@@ -17,6 +17,7 @@ import typer
 from bench.analysis import regression
 from bench.analysis.threshold import parse_percent
 from bench.atomic import check_file_path
+from bench.ci import append_step_summary, junit_cases, step_summary
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_candidates, load_references
 from bench.compare.render import print_report, to_json, to_markdown
@@ -26,7 +27,6 @@ from bench.gating import judge, parse_min_coverage
 from bench.metrics import METRICS
 from bench.outcome import EXIT_FAIL as EXIT_REGRESSION
 from bench.outcome import Outcome
-from bench.report.ci import append_step_summary, junit_cases, step_summary
 from bench.report.junit import write_junit
 
 AlphaOption = Annotated[
