@@ -92,8 +92,3 @@ def _umask() -> int:
 def atomic_write_text(path: Path, text: str) -> None:
     with atomic_writer(path) as handle:
         handle.write(text)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_writer(path, mode="wb") as handle:
-        handle.write(data)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
@@ -32,11 +36,52 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-class RichReporter:
-    """Progress on stderr so that ``--json`` output on stdout stays machine-readable."""
+class BenchConsole(Console):
+    """bench's console: no emoji codes (``twin:FAMILY:SIZE`` must not become an emoji), and a reader that
+    goes away (``bench run smoke | head -3``) silences it; rich's default is to exit the process."""
 
-    def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(emoji=False, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        # Later writes and the interpreter's final flush go to devnull instead of failing again
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        with suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.file.fileno())
+
+
+def make_console(**options: Any) -> Console:
+    """Every console bench prints through (``options`` as for ``rich.console.Console``)."""
+    return BenchConsole(**options)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Around the final output: a reader that closed stdout early (``| head -3``) is not an error.
+
+    The result is already written; what is left unprinted is what the reader chose not to read. Python's
+    documented remedy: point stdout at devnull so the interpreter's final flush does not fail again.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class RichReporter:
+    """Progress on stderr so that ``--json`` output on stdout stays machine-readable.
+
+    Flagged points are summarised in one line after the run (``bench.validity.flag_summary``); with
+    ``verbose`` each flagged point's reasons are printed as it finishes. Invalid points always are.
+    """
+
+    def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
+        self.console = console or make_console(stderr=True)
+        self.verbose = verbose
         self.progress = Progress(
             TextColumn("[bold]point {task.completed}/{task.total}[/]"),
             BarColumn(bar_width=20),
@@ -87,7 +132,7 @@ class RichReporter:
     def point_finished(self, *, index: int, total: int, result: Point) -> None:
         if self.task is not None:
             self.progress.update(self.task, advance=1)
-        if result.status != "valid":
+        if result.status == "invalid" or (result.status == "flagged" and self.verbose):
             style = STATUS_STYLE[result.status]
             self.progress.console.print(
                 f"[{style}]{result.status}[/] {escape(result.id)}: {escape('; '.join(result.reasons))}"
@@ -98,8 +143,9 @@ class RichReporter:
 
     def stop(self) -> None:
         if self.task is not None:
-            self.progress.stop()
             self.task = None
+            with suppress(OSError):  # stderr closed too (`2>&1 | head`): nothing left to tidy
+                self.progress.stop()
 
 
 def _session_table(document: ResultDocument, session_id: str) -> Table:

@@ -10,6 +10,7 @@ import os
 import platform
 import socket
 import sys
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 
 import psutil
@@ -49,6 +50,9 @@ class SoftwareInfo(BaseModel):
     onnxruntime: str | None = Field(None, description="installed onnxruntime distribution and version")
     onnxruntime_genai: str | None = None
     onnxruntime_genai_build: str | None = Field(None, description="cpu, cuda or dml: which genai wheel")
+    onnxruntime_genai_distribution: str | None = Field(
+        None, description="version 2: the genai wheel's distribution name, e.g. onnxruntime-genai-directml"
+    )
     numpy: str | None = None
     onnx: str | None = None
     nvidia_ml_py: str | None = None
@@ -106,15 +110,42 @@ def _version(distribution: str) -> str | None:
         return None
 
 
-def collect_software() -> SoftwareInfo:
-    genai = {dist: v for dist in GENAI_DISTRIBUTIONS if (v := _version(dist))}
-    ort = {dist: v for dist in ORT_DISTRIBUTIONS if (v := _version(dist))}
+def module_providers(module: str, distributions: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Every installed distribution that provides the top-level ``module``, with its version.
+
+    onnxruntime, onnxruntime-gpu and onnxruntime-directml all install the module ``onnxruntime``; the
+    three genai wheels all install ``onnxruntime_genai``. With two installed, the files of one overwrite
+    the other's: which build Python imports is an accident of install order.
+    """
+    mapping = distributions if distributions is not None else metadata.packages_distributions()
+    names = sorted({_canonical(name) for name in mapping.get(module, ())})
+    return {name: _version(name) or "unknown version" for name in names}
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def runtime_conflicts(distributions: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """One line per module that two distributions provide, with the fix."""
     problems = []
-    if len(genai) > 1:
-        problems.append(
-            f"several onnxruntime-genai builds installed ({', '.join(sorted(genai))}): they provide the same "
-            "module; keep exactly one (pip uninstall the others)"
-        )
+    for module, what in (("onnxruntime_genai", "onnxruntime-genai"), ("onnxruntime", "onnxruntime")):
+        found = module_providers(module, distributions)
+        if len(found) > 1:
+            listed = ", ".join(f"{name} {version}" for name, version in found.items())
+            problems.append(
+                f"several {what} builds are installed ({listed}); they provide the same module "
+                f"`{module}` and one overwrote the other: pip uninstall -y {' '.join(found)}, then "
+                "pip install 'bench[cpu]' (or [cuda] or [dml]: exactly one)"
+            )
+    return problems
+
+
+def collect_software(distributions: Mapping[str, Sequence[str]] | None = None) -> SoftwareInfo:
+    genai = {dist: v for dist in GENAI_DISTRIBUTIONS if (v := _version(dist))}
+    ort = module_providers("onnxruntime", distributions) or {
+        dist: v for dist in ORT_DISTRIBUTIONS if (v := _version(dist))
+    }
     genai_dist, genai_version = next(iter(genai.items()), (None, None))
     ort_dist, ort_version = next(iter(ort.items()), (None, None))
     return SoftwareInfo(
@@ -122,10 +153,11 @@ def collect_software() -> SoftwareInfo:
         onnxruntime=f"{ort_dist} {ort_version}" if ort_dist else None,
         onnxruntime_genai=genai_version,
         onnxruntime_genai_build=GENAI_DISTRIBUTIONS[genai_dist] if genai_dist else None,
+        onnxruntime_genai_distribution=genai_dist,
         numpy=_version("numpy"),
         onnx=_version("onnx"),
         nvidia_ml_py=_version("nvidia-ml-py"),
-        problems=problems,
+        problems=runtime_conflicts(distributions),
     )
 
 

@@ -69,7 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _scenario(config: pytest.Config, marker: pytest.Mark) -> Scenario:
     from pathlib import Path
 
-    from bench.cli.common import scenario_dirs
+    from bench import catalogue
     from bench.scenarios import find_scenario, load_scenario, parse_scenario
 
     if not marker.args:
@@ -81,7 +81,7 @@ def _scenario(config: pytest.Config, marker: pytest.Mark) -> Scenario:
             f"(allowed: {', '.join(_OVERRIDABLE)})",
             pytrace=False,
         )
-    dirs = [Path(config.rootpath) / "scenarios", *scenario_dirs()]
+    dirs = [Path(config.rootpath) / "scenarios", *catalogue.search_dirs("scenarios")]
     loaded = load_scenario(find_scenario(str(marker.args[0]), search_dirs=dirs))
     overrides = dict(marker.kwargs)
     if config.getoption("bench_model"):

@@ -9,7 +9,8 @@ silently. Each reason is a stable code plus human text, written ``code: text`` i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bench.metrics import GATE_METRICS
@@ -25,6 +26,7 @@ THROTTLED = "throttled"
 HIGH_CV = "high_cv"
 MEMORY_SPILL = "memory_spill"
 CONCURRENT_GPU_PROCESS = "concurrent_gpu_process"
+NO_STABILITY_EVIDENCE = "no_stability_evidence"
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ def assess_point(
     token_count_ok: bool,
     metric_cv: Mapping[str, float],
     cv_threshold: float = DEFAULT_CV_THRESHOLD,
+    repetitions: int | None = None,
     telemetry: PointTelemetry | None,
 ) -> PointValidity:
-    """Invalid reasons first, then flags; the status is the worst that applies."""
+    """Invalid reasons first, then flags; the status is the worst that applies.
+
+    ``repetitions`` is how many repetitions were measured (the runner always passes it).
+    """
     invalid: list[Reason] = []
     if not token_count_ok:
         invalid.append(
@@ -77,6 +83,15 @@ def assess_point(
             flags.append(
                 Reason(HIGH_CV, f"{name} varies {cv:.1%} between repetitions (threshold {cv_threshold:.0%})")
             )
+
+    if repetitions == 1:
+        # One sample has a CV of 0 by construction: that is no evidence the timings are stable.
+        flags.append(
+            Reason(
+                NO_STABILITY_EVIDENCE,
+                "one repetition: no stability evidence (variation cannot be measured); use repetitions >= 2",
+            )
+        )
 
     if invalid:
         return PointValidity(PointStatus.INVALID, tuple(invalid + flags))
@@ -121,3 +136,30 @@ def _telemetry_flags(telemetry: PointTelemetry) -> list[Reason]:
             )
         )
     return flags
+
+
+def flag_summary(point_reasons: Sequence[Sequence[str]], *, total: int) -> str | None:
+    """One line for a run's flagged points: how many, for which reasons, which metrics vary (high_cv).
+
+    ``point_reasons`` holds each flagged point's ``code: text`` reasons; the detail stays in the result.
+    """
+    if not point_reasons:
+        return None
+    points_per_code: Counter[str] = Counter()
+    points_per_metric: Counter[str] = Counter()
+    for reasons in point_reasons:
+        codes = set()
+        for reason in reasons:
+            code, _, text = reason.partition(": ")
+            codes.add(code)
+            if code == HIGH_CV:
+                points_per_metric[text.split(" ", 1)[0]] += 1
+        points_per_code.update(codes)
+    parts = []
+    for code, count in sorted(points_per_code.items(), key=lambda item: (-item[1], item[0])):
+        metrics = ", ".join(f"{m} {n}" for m, n in sorted(points_per_metric.items(), key=lambda i: -i[1]))
+        parts.append(f"{code} at {count}" + (f" ({metrics})" if code == HIGH_CV and metrics else ""))
+    return (
+        f"{len(point_reasons)} of {total} points flagged: {'; '.join(parts)}. Their numbers are kept but "
+        "never feed a baseline; each point's reasons: `bench run --verbose` or the result file"
+    )

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime_genai as og
 
+from bench.catalogue import search_dirs
 from bench.engine.genai import load_model, measure_repetition
 from bench.models.refs import resolve_model
 from bench.prompts import make_prompt
@@ -108,9 +109,7 @@ def part1(*, ref: str, prompt_tokens: int, batch: int, output_tokens: int, round
 
 
 def part2(*, scenario: str) -> None:
-    loaded = load_scenario(
-        find_scenario(scenario, search_dirs=[Path(__file__).resolve().parents[1] / "scenarios"])
-    )
+    loaded = load_scenario(find_scenario(scenario, search_dirs=search_dirs("scenarios")))
     with tempfile.TemporaryDirectory() as out:
         request = RunRequest(scenario=loaded.scenario, source=loaded.source, out_dir=Path(out))
         # Resolve (build/cache) the twins first so the timed sweep measures the harness, not the builder.

@@ -59,54 +59,40 @@ def _hello() -> dict[str, Any]:
 
 
 class _Side:
-    """The models and points of one side, after ``plan``."""
+    """The models and points of one side, after ``plan``: every session loaded once, as ``bench run``
+    loads it (``bench.runner``), and each point measured by ``bench.sweep.measure.measure_point``."""
 
     def __init__(self, definition: dict[str, Any], *, telemetry: bool, sample_interval_s: float) -> None:
         # Imported here, after the handshake: a Python without bench's dependencies still says hello.
         from bench.engine.genai import StopFlag, import_genai
         from bench.models.refs import resolve_model
-        from bench.runner import RunRequest, SilentReporter, _Sweep
+        from bench.runner import RunRequest, SilentReporter, _Sweep, _Telemetries
         from bench.scenarios import parse_scenario
+        from bench.sweep.plan import plan_sweep
         from bench.telemetry.session import create_telemetry
 
         scenario = parse_scenario(definition, origin="bench ab side")
         self.og = import_genai()
-        self.sweep = _Sweep(
-            RunRequest(scenario=scenario, telemetry=telemetry, sample_interval_s=sample_interval_s),
-            og=self.og,
-            reporter=SilentReporter(),
-            stop=StopFlag(),  # never set: the driver stops between points
-            telemetry_factory=create_telemetry,
-            resolver=resolve_model,
-            command=[],
+        self.stop = StopFlag()  # never set: the driver stops between points
+        self.request = RunRequest(scenario=scenario, telemetry=telemetry, sample_interval_s=sample_interval_s)
+        self.plan = plan_sweep(
+            scenario, og=self.og, resolver=resolve_model, building=lambda _ref: None, stop=self.stop
         )
-        self.expansion = self.sweep.plan()
-        self.resolved = self.sweep.resolve(self.expansion)
-        self.telemetries: dict[str, Any] = {}
-        self.sessions: dict[tuple[str, str], Any] = {}
-        self.loaded: dict[tuple[str, str], Any] = {}
-        for ordinal, ((ref, provider), model) in enumerate(self.resolved.items()):
-            session, loaded = self.sweep._load(model, provider, self._telemetry(provider), ordinal)
-            self.sessions[(ref, provider)] = session
-            self.loaded[(ref, provider)] = loaded
-
-    def _telemetry(self, provider: str) -> Any:
-        if provider not in self.telemetries:
-            options = self.sweep._provider_options(provider)
-            request = self.sweep.request
-            self.telemetries[provider] = self.sweep.telemetry_factory(
-                provider=provider,
-                device_id=self.sweep._device_id(provider),
-                interval_s=request.sample_interval_s,
-                enabled=request.telemetry,
-                **({"dxgi_luid": options["luid"]} if provider == "dml" and "luid" in options else {}),
-            )
-        return self.telemetries[provider]
+        self.telemetries = _Telemetries(self.request, create_telemetry)
+        sweep = _Sweep(
+            self.request, og=self.og, reporter=SilentReporter(), stop=self.stop, telemetries=self.telemetries
+        )
+        self.sessions: list[Any] = []
+        self.points: list[tuple[Any, Any, Any, Any]] = []  # (point, session plan, session, loaded model)
+        for ordinal, planned in enumerate(self.plan.sessions):
+            session, loaded = sweep._load(planned, self.telemetries.for_provider(planned.provider), ordinal)
+            self.sessions.append(session)
+            self.points.extend((point, planned, session, loaded) for point in planned.points)
 
     def plan_reply(self) -> dict[str, Any]:
         from bench.environment import collect_host, collect_providers, collect_software, environment_flags
 
-        first = self.expansion.points[0].provider
+        first = self.points[0][0].provider
         return {
             "ok": True,
             "point_schema": point_schema_digest(),
@@ -118,38 +104,41 @@ class _Side:
                     "batch_size": p.batch_size,
                     "output_tokens": p.output_tokens,
                 }
-                for p in self.expansion.points
+                for p, *_ in self.points
             ],
-            "skipped": list(self.expansion.skipped),
-            "sessions": [s.model_dump(mode="json") for s in self.sessions.values()],
+            "skipped": list(self.plan.skipped),
+            "sessions": [s.model_dump(mode="json") for s in self.sessions],
             "environment": {
                 "host": collect_host().model_dump(mode="json"),
                 "software": collect_software().model_dump(mode="json"),
                 "providers": [p.model_dump(mode="json") for p in collect_providers(self.og)],
-                "gpus": self._telemetry(first).inventory().model_dump(mode="json"),
+                "gpus": self.telemetries.for_provider(first).inventory().model_dump(mode="json"),
                 "env_vars": environment_flags(),
             },
         }
 
     def measure(self, index: int, *, warmup: int, repetitions: int) -> dict[str, Any]:
-        import dataclasses
+        from bench.sweep.measure import PointJob, measure_point
 
-        point = self.expansion.points[index]
-        key = (point.model, point.provider)
+        point, planned, session, loaded = self.points[index]
         # The per-round counts replace the scenario's; the rest of the scenario (seed, prompt, cv
         # threshold) is what `bench run` would use.
-        scenario = self.sweep.request.scenario.model_copy(
+        scenario = self.request.scenario.model_copy(
             update={"warmup": warmup, "repetitions": repetitions, "min_time_s": None}
         )
-        self.sweep.request = dataclasses.replace(self.sweep.request, scenario=scenario)
-        result = self.sweep._measure_point(
-            point, self.sessions[key], self.loaded[key], self.resolved[key], self._telemetry(point.provider)
+        job = PointJob(
+            scenario=scenario,
+            point=point,
+            session_id=session.id,
+            loaded=loaded,
+            model=planned.model,
+            telemetry=self.telemetries.for_provider(point.provider),
+            stop=self.stop,
         )
-        return {"ok": True, "point": result.model_dump(mode="json")}
+        return {"ok": True, "point": measure_point(job).model_dump(mode="json")}
 
     def close(self) -> None:
-        for telemetry in self.telemetries.values():
-            telemetry.close()
+        self.telemetries.close()
 
 
 def _error(exc: BaseException) -> dict[str, Any]:

@@ -24,7 +24,8 @@ import numpy as np
 
 from bench.analysis.noise import NoiseProfile, _outliers, slow_sign
 from bench.analysis.paired import DEFAULT_PAIRED_TEST, PAIRED_TESTS, compare_rounds
-from bench.analysis.regression import CODE_NOT_COMPARABLE, CODE_REGRESSION, Rule, decide_batch
+from bench.analysis.regression import Rule, decide_batch
+from bench.analysis.verdict import CODE_NOT_COMPARABLE, CODE_REGRESSION
 from bench.metrics import GATE_METRICS
 
 

@@ -43,13 +43,13 @@ import numpy as np
 from scipy import stats
 
 from bench.analysis.regression import (
-    CODE_NOT_COMPARABLE,
     CORRECTIONS,
     Key,
     Rule,
     Verdict,
     decide_batch,
 )
+from bench.analysis.verdict import CODE_NOT_COMPARABLE
 from bench.errors import BenchError
 from bench.metrics import Direction
 from bench.metrics import spec as metric_spec

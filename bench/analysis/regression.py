@@ -2,7 +2,8 @@
 
 The parts live in one module per job: the rule as a value (``rule``), the significance tests on two
 sets of samples (``significance``), the decisions, corrections and expectation bands (``decision``),
-the verdict (``verdict``) and the one threshold parser (``threshold``). Nothing is defined here.
+the verdict and its array coding (``verdict``) and the one threshold parser (``threshold``). Nothing
+is defined here.
 """
 
 from __future__ import annotations
@@ -26,23 +27,11 @@ from bench.analysis.significance import (
     mwu_p_values,
     welch_log_p_values,
 )
-from bench.analysis.verdict import (
-    CODE_IMPROVEMENT,
-    CODE_NO_CHANGE,
-    CODE_NOT_COMPARABLE,
-    CODE_REGRESSION,
-    VERDICTS,
-    Verdict,
-)
+from bench.analysis.verdict import Verdict
 
 __all__ = [
-    "CODE_IMPROVEMENT",
-    "CODE_NOT_COMPARABLE",
-    "CODE_NO_CHANGE",
-    "CODE_REGRESSION",
     "CORRECTIONS",
     "TESTS",
-    "VERDICTS",
     "BaselineKind",
     "Comparison",
     "Decision",

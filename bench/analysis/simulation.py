@@ -15,14 +15,13 @@ import numpy as np
 
 from bench.analysis.noise import NoiseProfile, slow_sign
 from bench.analysis.regression import (
-    CODE_NOT_COMPARABLE,
-    CODE_REGRESSION,
     Rule,
     decide_batch,
     mwu_min_p,
     mwu_p_values,
     welch_log_p_values,
 )
+from bench.analysis.verdict import CODE_NOT_COMPARABLE, CODE_REGRESSION
 from bench.errors import BenchError
 from bench.metrics import GATE_METRICS
 

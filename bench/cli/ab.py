@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bench import catalogue
 from bench.ab.report import build_ab_report
 from bench.ab.rounds import AbRequest, run_ab
 from bench.ab.sides import Side, check_python, parse_env, parse_provider_options
@@ -20,7 +21,6 @@ from bench.cli.common import (
     ProvidersOption,
     TelemetryOption,
     check_output_paths,
-    scenario_dirs,
 )
 from bench.cli.compare import (
     AlphaOption,
@@ -123,7 +123,7 @@ def ab(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
     floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
-    loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
+    loaded = load_scenario(find_scenario(scenario, search_dirs=catalogue.search_dirs("scenarios")))
     base = loaded.scenario
     if provider:
         base = parse_scenario(base.model_dump() | {"providers": provider}, origin="command line")

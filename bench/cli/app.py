@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
+import bench
 from bench.errors import BenchError
 
 
@@ -28,9 +29,30 @@ app = typer.Typer(
     "Quick start: `bench run smoke` measures tiny synthetic twins of Mistral-Nemo-12B and "
     "Nemotron-Mini-4B on the CPU and writes a result file into results/.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    # Help text is plain text: rich markup would turn `twin:FAMILY:SIZE` into an emoji (:family:) and eat
+    # `bench[cuda]` as a style tag. Click renders it as written.
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bench {bench.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print bench's version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass  # the options above act eagerly; the help text is the app's
 
 
 def _register() -> None:

@@ -7,17 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bench.cli.common import JsonOption, scenario_dirs
+from bench import catalogue
+from bench.cli.common import JsonOption
 from bench.compare.baseline_files import load_baseline, write_baseline
 from bench.compare.baselines import BaselineDocument
 from bench.compare.derived import write_derived
-from bench.compare.inputs import BASELINES_SUBDIR, baseline_dirs, resolve_reference
+from bench.compare.inputs import resolve_reference
 from bench.compare.pooling import record_baseline
 from bench.compare.skus import SKUS, SKUS_BY_ID
+from bench.console import make_console
 from bench.errors import BenchError
 from bench.results.files import expand_result_paths, load_result
 from bench.scenarios import find_scenario, load_scenario
@@ -38,7 +39,7 @@ def record(
     name: Annotated[str, typer.Option("--name", "-n", help="Baseline name, e.g. rtx4090-cuda-driver565.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the baseline file.", file_okay=False)
-    ] = (BASELINES_SUBDIR),
+    ] = catalogue.USER_FOLDERS["baselines"],
     include_flagged: Annotated[
         bool, typer.Option("--include-flagged", help="Keep flagged points (marked flagged in the baseline).")
     ] = False,
@@ -74,7 +75,7 @@ def record(
             baseline.model_dump_json(indent=1, include={"name", "provenance", "gpu", "providers", "excluded"})
         )
         return
-    console = Console()
+    console = make_console()
     console.print(
         f"baseline [bold]{escape(name)}[/]: {len(baseline.points)} point(s) from {len(documents)} run(s), "
         f"{escape(baseline.label)}"
@@ -104,7 +105,7 @@ def list_baselines(
     json_output: JsonOption = False,
 ) -> None:
     """List baselines: name, provenance (measured or DERIVED), GPU, providers, models, points."""
-    entries = _known_baselines(folders or baseline_dirs())
+    entries = _known_baselines(folders or catalogue.search_dirs("baselines"))
     if json_output:
         import json
 
@@ -141,7 +142,7 @@ def list_baselines(
             str(len(b.points)),
             str(path),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("show")
@@ -155,7 +156,7 @@ def show(
     if json_output:
         typer.echo(document.model_dump_json(indent=1))
         return
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{escape(document.name)}[/] ({escape(str(path))})")
     console.print(escape(document.label))
     if document.description:
@@ -205,7 +206,7 @@ def show(
 def derive(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the derived files.", file_okay=False)
-    ] = (BASELINES_SUBDIR),
+    ] = catalogue.USER_FOLDERS["baselines"],
     scenario: Annotated[
         list[str] | None,
         typer.Option(
@@ -227,7 +228,7 @@ def derive(
             hint=f"choose from {', '.join(s.id for s in SKUS)}",
         )
     scenarios = [
-        load_scenario(find_scenario(name, search_dirs=scenario_dirs())).scenario
+        load_scenario(find_scenario(name, search_dirs=catalogue.search_dirs("scenarios"))).scenario
         for name in scenario or DERIVED_SCENARIOS
     ]
     skus = [SKUS_BY_ID[s] for s in sku] if sku else list(SKUS)

@@ -7,22 +7,9 @@ from typing import Annotated
 
 import typer
 
-import bench
 from bench.atomic import check_file_path
 from bench.errors import BenchError
 from bench.providers import PROVIDERS
-
-REPO_ROOT = Path(bench.__file__).resolve().parent.parent
-
-
-def scenario_dirs() -> list[Path]:
-    """Where bare scenario names are looked up: ./scenarios, then the scenarios shipped with bench."""
-    dirs = [Path.cwd() / "scenarios", REPO_ROOT / "scenarios"]
-    unique: list[Path] = []
-    for folder in dirs:
-        if folder.resolve() not in [u.resolve() for u in unique]:
-            unique.append(folder)
-    return unique
 
 
 def check_output_paths(*, out_dir: Path, dashboard: Path | None) -> None:

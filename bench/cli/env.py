@@ -7,11 +7,11 @@ from typing import Any
 
 import typer
 from pydantic import BaseModel, ConfigDict, Field
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from bench.cli.common import JsonOption
+from bench.console import make_console
 from bench.environment import (
     HostInfo,
     ProviderInfo,
@@ -101,7 +101,7 @@ def env(json_output: JsonOption = False) -> None:
     if json_output:
         typer.echo(report.model_dump_json(indent=1))
         return
-    console = Console()
+    console = make_console()
     for table in render(report):
         console.print(table)
 

@@ -39,6 +39,7 @@ from bench.cli.run import EXIT_INTERRUPTED, execute_run
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.errors import BenchError
+from bench.status import PointStatus
 
 
 def gate(
@@ -115,10 +116,11 @@ def gate(
     title = f"bench gate {document.scenario.name}"
     emit(report, json_output=json_output, markdown=markdown, title=title)
     # A build that fails to generate is worse than a slow one: never a pass.
+    points = {pid: point for group in report.groups for pid, point in group.candidate_points.items()}
     invalid = [
-        f"{p.id}: {p.error or '; '.join(p.reasons) or 'no reason recorded'}"
-        for p in document.points
-        if p.status == "invalid"
+        f"{point.id}: {'; '.join(point.reasons) or 'no reason recorded'}"
+        for point in points.values()
+        if point.status == PointStatus.INVALID
     ]
     code = conclude(
         report,

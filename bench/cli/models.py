@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.architectures import FAMILIES, REAL_MODELS
+from bench.console import make_console
 from bench.errors import BenchError
 from bench.models.identity import ArchitectureFacts
 from bench.models.refs import MODELS_DIR_ENV_VAR, family_architecture, locate_real_model
@@ -256,7 +257,7 @@ def list_command(
     if json_output:
         typer.echo(listing.model_dump_json(indent=2))
         return
-    _print_listing(listing, Console(emoji=False))
+    _print_listing(listing, make_console())
 
 
 @app.command("synth")
@@ -293,7 +294,7 @@ def synth_command(
         TransferSpeedColumn,
     )
 
-    console = Console(stderr=True, emoji=False)
+    console = make_console(stderr=True)
     with Progress(
         TextColumn("[bold]writing twin[/]"),
         BarColumn(),

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bench.cli.common import scenario_dirs
+from bench import catalogue
 from bench.console import RichReporter
 from bench.engine.genai import StopFlag
 from bench.interrupt import graceful_stop
@@ -74,7 +74,7 @@ def qualify(
             store=store,
             progress=progress,
             stop=stop,
-            scenario_dirs=scenario_dirs(),
+            scenario_dirs=catalogue.search_dirs("scenarios"),
         )
     report = outputs.report
     console = Console()

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from bench import catalogue
 from bench.cli.common import (
     DashboardOption,
     JsonOption,
@@ -21,9 +21,8 @@ from bench.cli.common import (
     TelemetryOption,
     WarmupOption,
     check_output_paths,
-    scenario_dirs,
 )
-from bench.console import RichReporter, summary_table
+from bench.console import RichReporter, make_console, reader_may_leave, summary_table
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
 from bench.interrupt import graceful_stop
@@ -32,6 +31,7 @@ from bench.outcome import EXIT_INTERRUPTED
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
+from bench.validity import flag_summary
 
 
 def run(
@@ -58,6 +58,14 @@ def run(
         ),
     ] = True,
     dashboard: DashboardOption = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Print each flagged point's reasons as it finishes (always in the result).",
+        ),
+    ] = False,
 ) -> None:
     """Run every point of a scenario and write one result file (JSON) into --out.
 
@@ -78,6 +86,7 @@ def run(
         telemetry=telemetry,
         sample_interval_s=sample_interval_ms / 1000.0,
         progress=not json_output,
+        verbose=verbose,
     )
     document = outcome.document
     baselines = baseline_check_line(document) if baseline_check and document.points else None
@@ -85,24 +94,25 @@ def run(
         from bench.dashboard import write_dashboard
 
         write_dashboard(documents=[document], output=dashboard)
-    if json_output:
-        typer.echo(
-            json.dumps(
-                run_summary(outcome)
-                | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None},
-                indent=1,
+    with reader_may_leave():
+        if json_output:
+            typer.echo(
+                json.dumps(
+                    run_summary(outcome)
+                    | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None},
+                    indent=1,
+                )
             )
-        )
-    else:
-        console = Console()
-        console.print(summary_table(document))
-        for note in _warnings(document):
-            console.print(f"[yellow]warning:[/] {escape(note)}")
-        if baselines:
-            console.print(f"baselines: {escape(baselines)}", highlight=False)
-        if dashboard is not None and document.points:
-            console.print(f"dashboard: [bold]{escape(str(dashboard))}[/]")
-        console.print(f"result: [bold]{escape(str(outcome.path))}[/] ({document.status})")
+        else:
+            console = make_console()
+            console.print(summary_table(document))
+            for note in _warnings(document):
+                console.print(f"[yellow]warning:[/] {escape(note)}")
+            if baselines:
+                console.print(f"baselines: {escape(baselines)}", highlight=False)
+            if dashboard is not None and document.points:
+                console.print(f"dashboard: [bold]{escape(str(dashboard))}[/]")
+            console.print(f"result: [bold]{escape(str(outcome.path))}[/] ({document.status})")
     raise typer.Exit(code=exit_code(document))
 
 
@@ -110,10 +120,14 @@ def baseline_check_line(document: ResultDocument) -> str | None:
     """One line on how the run stands against the known baselines (None when there are none)."""
     from bench.analysis.regression import Rule
     from bench.compare.engine import build_report
-    from bench.compare.inputs import baseline_dirs, load_references
+    from bench.compare.inputs import load_references
     from bench.compare.render import headline
 
-    folders = [str(folder) for folder in baseline_dirs() if folder.is_dir() and any(folder.glob("*.json"))]
+    folders = [
+        str(folder)
+        for folder in catalogue.search_dirs("baselines")
+        if folder.is_dir() and any(folder.glob("*.json"))
+    ]
     if not folders:
         return None
     try:
@@ -141,9 +155,10 @@ def execute_run(
     telemetry: bool,
     sample_interval_s: float,
     progress: bool,
+    verbose: bool = False,
 ) -> RunOutcome:
     """Load the scenario, apply command-line overrides, run it with graceful Ctrl-C handling."""
-    loaded = load_scenario(find_scenario(scenario, search_dirs=scenario_dirs()))
+    loaded = load_scenario(find_scenario(scenario, search_dirs=catalogue.search_dirs("scenarios")))
     overrides: dict[str, object] = {}
     if models:
         overrides["models"] = models
@@ -155,7 +170,7 @@ def execute_run(
         overrides["warmup"] = warmup
     definition = loaded.scenario.model_dump() | overrides
     effective = parse_scenario(definition, origin="command line") if overrides else loaded.scenario
-    reporter = RichReporter() if progress else None
+    reporter = RichReporter(verbose=verbose) if progress else None
     stop = StopFlag()
     announce = reporter.console.print if reporter else (lambda text: print(text, file=sys.stderr))
     try:
@@ -188,16 +203,11 @@ def exit_code(document: ResultDocument) -> int:
 
 def _warnings(document: ResultDocument) -> list[str]:
     notes = [reason for reason in document.status_reasons]
-    throttled = [p for p in document.points if p.telemetry and p.telemetry.throttled_repetitions]
-    if throttled:
-        reps = sum(p.telemetry.throttled_repetitions for p in throttled if p.telemetry)
-        notes.append(
-            f"GPU throttling during {reps} repetition(s) at {len(throttled)} point(s): those numbers are not "
-            "what the GPU can do (check cooling and power limits); see each point's reasons"
-        )
-    flagged = [p for p in document.points if p.status == "flagged"]
+    flagged = flag_summary(
+        [p.reasons for p in document.points if p.status == "flagged"], total=len(document.points)
+    )
     if flagged:
-        notes.append(f"{len(flagged)} flagged point(s): their numbers are kept but will not feed a baseline")
+        notes.append(flagged)
     if document.has_twins:
         notes.append("measured on synthetic twins (random INT4 weights), not on the real models")
     return notes

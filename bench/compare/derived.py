@@ -109,40 +109,30 @@ def real_model_points(scenarios: Sequence[Scenario]) -> list[tuple[str, str, Poi
 
 
 def _figures(skus: Sequence[Sku]) -> list[PublishedFigure]:
-    figures = [
-        PublishedFigure(
-            what="onnxruntime-genai DirectML, Llama-2-7B INT4, 100-token prompt, generation",
-            gpu="RTX 4090",
-            value=ORT_DECODE_TOKENS_PER_S,
-            unit="tokens/s",
-            source=ORT_GENAI_SOURCE,
-        ),
-        PublishedFigure(
-            what="onnxruntime-genai DirectML, Llama-2-7B INT4, 100-token prompt, prompt processing",
-            gpu="RTX 4090",
-            value=ORT_PREFILL_TOKENS_PER_S,
-            unit="tokens/s",
-            source=ORT_GENAI_SOURCE,
-        ),
+    ort = "onnxruntime-genai DirectML, Llama-2-7B INT4, 100-token prompt"
+    rows: list[tuple[str, str, float, str]] = [  # (what, GPU, tokens/s, source)
+        (f"{ort}, generation", "RTX 4090", ORT_DECODE_TOKENS_PER_S, ORT_GENAI_SOURCE),
+        (f"{ort}, prompt processing", "RTX 4090", ORT_PREFILL_TOKENS_PER_S, ORT_GENAI_SOURCE),
     ]
     for sku in {figures_of(s).id: figures_of(s) for s in (*skus, SKUS_BY_ID["rtx-4090"])}.values():
-        figures += [
-            PublishedFigure(
-                what="llama.cpp, Llama-3-8B Q4_K_M (4.9 GB), tg512",
-                gpu=sku.display,
-                value=sku.llama_cpp_tg512 or 0.0,
-                unit="tokens/s",
-                source=LLAMA_CPP_SOURCE,
+        rows += [
+            (
+                "llama.cpp, Llama-3-8B Q4_K_M (4.9 GB), tg512",
+                sku.display,
+                sku.llama_cpp_tg512 or 0.0,
+                LLAMA_CPP_SOURCE,
             ),
-            PublishedFigure(
-                what="llama.cpp, Llama-3-8B Q4_K_M, pp512",
-                gpu=sku.display,
-                value=sku.llama_cpp_pp512 or 0.0,
-                unit="tokens/s",
-                source=LLAMA_CPP_SOURCE,
+            (
+                "llama.cpp, Llama-3-8B Q4_K_M, pp512",
+                sku.display,
+                sku.llama_cpp_pp512 or 0.0,
+                LLAMA_CPP_SOURCE,
             ),
         ]
-    return figures
+    return [
+        PublishedFigure(what=what, gpu=gpu, value=value, unit="tokens/s", source=source)
+        for what, gpu, value, source in rows
+    ]
 
 
 def baseline_name(sku: Sku) -> str:

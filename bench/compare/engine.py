@@ -103,10 +103,11 @@ def build_report(
 
     all_plans = [plan for *_, plans, _ in planned for plan in plans]
     decisions, entered = _decide(all_plans, rule)
-    report_groups = []
-    for group, pooled, match, plans, absent_gaps in planned:
-        rows = tuple(_row(plan, decisions.get(id(plan))) for plan in plans)
-        report_groups.append(_group_value(group, pooled, match=match, rows=rows, absent=absent_gaps))
+    rows = iter([_row(plan, decision) for plan, decision in zip(all_plans, decisions, strict=True)])
+    report_groups = [
+        _group_value(group, pooled, match=match, rows=tuple(next(rows) for _ in plans), absent=absent_gaps)
+        for group, pooled, match, plans, absent_gaps in planned
+    ]
     return ComparisonReport(
         rule=rule.describe(entered) if entered else rule.describe(),
         candidate=[d.run_id for d in candidates],
@@ -120,31 +121,35 @@ def build_report(
 # --- deciding: one correction over every measured comparison ---------------------------------------
 
 
-def _decide(plans: Sequence[Plan], rule: regression.Rule) -> tuple[dict[int, regression.Decision], int]:
-    """Decisions per plan (by ``id``): measured pairs through the rule, all in one correction; derived
-    ones against their bands. Also how many comparisons entered the correction."""
-    live = [p for p in plans if p.gap is None and p.counterpart is not None]
-    measured = [p for p in live if p.metric in p.counterpart.measured]  # type: ignore[union-attr]
+def _decide(plans: Sequence[Plan], rule: regression.Rule) -> tuple[list[regression.Decision | None], int]:
+    """One decision per plan (None: nothing to decide): measured pairs through the rule, all in one
+    correction; derived ones against their bands. Also how many comparisons entered the correction."""
+    pairs = [
+        (i, p, p.counterpart) for i, p in enumerate(plans) if p.gap is None and p.counterpart is not None
+    ]
+    measured = [(i, p, base) for i, p, base in pairs if p.metric in base.measured]
     comparisons = [
         regression.compare_samples(
-            baseline=p.counterpart.measured[p.metric].samples,  # type: ignore[union-attr]
+            baseline=base.measured[p.metric].samples,
             candidate=p.point.measured[p.metric].samples,
             direction=spec(p.metric).direction,
             key=(p.point.id, p.metric),
             metric=p.metric,
-            baseline_state=p.counterpart.status,  # type: ignore[union-attr]
+            baseline_state=base.status,
             candidate_state=p.point.status,
-            state_reasons=_state_reasons(p.point, p.counterpart),  # type: ignore[arg-type]
+            state_reasons=_state_reasons(p.point, base),
         )
-        for p in measured
+        for _, p, base in measured
     ]
     decided = regression.decide(comparisons, rule)
-    decisions = {id(p): d for p, d in zip(measured, decided, strict=True)}
-    for p in live:
-        if id(p) in decisions:
+    decisions: list[regression.Decision | None] = [None] * len(plans)
+    for (i, _, _), decision in zip(measured, decided, strict=True):
+        decisions[i] = decision
+    for i, p, base in pairs:
+        if decisions[i] is not None:
             continue
-        band = p.counterpart.expected[p.metric]  # type: ignore[union-attr]
-        decisions[id(p)] = regression.compare_to_expectation(
+        band = base.expected[p.metric]
+        decisions[i] = regression.compare_to_expectation(
             expected=band.expected,
             tolerance_low=1.0 - band.low / band.expected,
             tolerance_high=band.high / band.expected - 1.0,
@@ -153,7 +158,7 @@ def _decide(plans: Sequence[Plan], rule: regression.Rule) -> tuple[dict[int, reg
             key=(p.point.id, p.metric),
             metric=p.metric,
             state=p.point.status,
-            state_reasons=_state_reasons(p.point, p.counterpart),  # type: ignore[arg-type]
+            state_reasons=_state_reasons(p.point, base),
             include_flagged=rule.include_flagged,
         )
     return decisions, sum(1 for d in decided if d.p_adjusted is not None)

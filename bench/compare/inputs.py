@@ -9,35 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
+from bench import catalogue
 from bench.compare.baselines import BASELINE_DOCUMENT, BaselineDocument
 from bench.documents import json_files, load_any
 from bench.errors import BenchError
 from bench.results.schema import RESULT_DOCUMENT, ResultDocument
 
-BASELINES_SUBDIR = Path("results") / "baselines"
-
-
-def baseline_dirs(repo_root: Path | None = None) -> list[Path]:
-    """Where baseline names are looked up: ./results/baselines, then the baselines shipped with bench."""
-    import bench
-
-    root = repo_root or Path(bench.__file__).resolve().parent.parent
-    dirs: list[Path] = []
-    for folder in (Path.cwd() / BASELINES_SUBDIR, root / BASELINES_SUBDIR):
-        if folder.resolve() not in [d.resolve() for d in dirs]:
-            dirs.append(folder)
-    return dirs
-
 
 def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = None) -> Path:
-    """A path as given when it exists, else a baseline name (``derived-ada-rtx-4090``) in baseline_dirs()."""
+    """A path as given when it exists, else a baseline name (``derived-ada-rtx-4090``) in the catalogue."""
     path = Path(text)
     if path.exists():
         return path
     name = path.name.removesuffix(".json")
     if len(path.parts) == 1:
-        for folder in search_dirs if search_dirs is not None else baseline_dirs():
+        for folder in search_dirs if search_dirs is not None else catalogue.search_dirs("baselines"):
             candidate = folder / f"{name}.json"
             if candidate.is_file():
                 return candidate
@@ -50,9 +38,7 @@ def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = 
 
 def load_document(path: Path) -> ResultDocument | BaselineDocument:
     """A result or a baseline file, read and parsed once."""
-    document = load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT))
-    assert isinstance(document, ResultDocument | BaselineDocument)
-    return document
+    return cast(ResultDocument | BaselineDocument, load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT)))
 
 
 def load_documents(paths: Iterable[str | Path]) -> list[tuple[Path, ResultDocument | BaselineDocument]]:

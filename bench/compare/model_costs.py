@@ -89,24 +89,9 @@ def real_model_costs() -> dict[str, ModelCost]:
 
 
 # Calibration models (shapes from their Hugging Face config.json).
-LLAMA3_8B_SHAPE = Shape(
-    num_layers=32,
-    hidden_size=4096,
-    num_attention_heads=32,
-    num_kv_heads=8,
-    head_dim=128,
-    intermediate_size=14336,
-    vocab_size=128256,
-)
-LLAMA2_7B_SHAPE = Shape(
-    num_layers=32,
-    hidden_size=4096,
-    num_attention_heads=32,
-    num_kv_heads=32,
-    head_dim=128,
-    intermediate_size=11008,
-    vocab_size=32000,
-)
+# In ``Shape`` order: layers, hidden, attention heads, KV heads, head dim, intermediate, vocabulary.
+LLAMA3_8B_SHAPE = Shape(32, 4096, 32, 8, 128, 14336, 128256)
+LLAMA2_7B_SHAPE = Shape(32, 4096, 32, 32, 128, 11008, 32000)
 LLAMA3_8B = model_cost(
     "llama-3-8b", "Llama-3-8B", LLAMA3_8B_SHAPE, mlp="swiglu", block_size=32, zero_points=False
 )

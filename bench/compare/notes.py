@@ -43,6 +43,14 @@ def header_notes(
             f"onnxruntime-genai {', '.join(sorted(base_genai))} (baseline) -> "
             f"{', '.join(sorted(cand_genai))} (candidate)"
         )
+    # Different genai wheels (cpu / cuda / directml) ship different versions and kernels (schema v2 field).
+    builds = {
+        f"{b} {d.environment.software.onnxruntime_genai}"
+        for d in [*candidates, *reference_runs]
+        if (b := d.environment.software.onnxruntime_genai_distribution)
+    }
+    if len(builds) > 1:
+        changed.append(f"onnxruntime-genai builds {', '.join(sorted(builds))}")
     if changed:
         notes.append("VERSION COMPARISON: " + "; ".join(changed))
     if len(groups) > 1:

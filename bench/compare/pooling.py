@@ -16,7 +16,6 @@ from bench.compare.context import RunContext, driver_version, run_context
 from bench.errors import BenchError
 from bench.results.schema import ResultDocument
 from bench.status import PointStatus
-from bench.telemetry.types import PointTelemetry
 
 
 def source_run(document: ResultDocument, file: str | None = None) -> SourceRun:
@@ -52,7 +51,6 @@ class Pooled:
     excluded: list[str]  # "point (run): status: why" of the points ``keep`` left out
     models: list[BaselineModel]  # the models the runs measured, by key
     contexts: list[RunContext]  # where every session ran
-    telemetry: dict[str, PointTelemetry]  # the newest round's telemetry of each point (for charts)
 
 
 def pool_points(
@@ -67,7 +65,6 @@ def pool_points(
     excluded: list[str] = []
     models: dict[str, BaselineModel] = {}
     contexts: list[RunContext] = []
-    telemetry: dict[str, tuple[datetime, PointTelemetry]] = {}
     for document in documents:
         sessions = {s.id: s for s in document.sessions}
         contexts.extend(run_context(document, s) for s in document.sessions)
@@ -88,10 +85,6 @@ def pool_points(
                 why = "; ".join(point.reasons) or point.error or point.status
                 excluded.append(f"{point.id} ({document.run_id}): {point.status}: {why}")
                 continue
-            if point.telemetry is not None and (
-                point.id not in telemetry or telemetry[point.id][0] <= document.started_at
-            ):
-                telemetry[point.id] = (document.started_at, point.telemetry)
             pool = pools.get(point.id)
             if pool is None:
                 pool = pools[point.id] = _Pool(
@@ -126,7 +119,6 @@ def pool_points(
         excluded=excluded,
         models=sorted(models.values(), key=lambda m: m.key),
         contexts=contexts,
-        telemetry={pid: t for pid, (_, t) in telemetry.items()},
     )
 
 

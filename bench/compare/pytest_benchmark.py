@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import platform
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -190,11 +189,3 @@ def save_to_storage(document: ResultDocument, storage: Path, **options: Any) -> 
     path = folder / f"{max(numbers, default=0) + 1:04d}_{document.run_id}.json"
     atomic_write_text(path, to_pytest_benchmark_json(document, **options))
     return path
-
-
-def current_machine_id() -> str:
-    """pytest-benchmark's machine id for this interpreter (for tests and the plugin)."""
-    return (
-        f"{platform.system()}-{platform.python_implementation()}-"
-        f"{'.'.join(platform.python_version_tuple()[:2])}-{platform.architecture()[0]}"
-    )

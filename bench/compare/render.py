@@ -19,6 +19,7 @@ from rich.text import Text
 
 from bench.analysis.verdict import Verdict
 from bench.compare.report import NO_MATCH, ComparisonReport, ComparisonRow
+from bench.console import make_console
 from bench.metrics import Direction, spec
 from bench.report.markdown import md_cell, md_text
 
@@ -196,9 +197,9 @@ def print_report(report: ComparisonReport, console: Console | None = None) -> No
 
 def report_console() -> Console:
     """The terminal's width on a terminal; wide when piped (CI logs do not wrap, tables should not)."""
-    console = Console()
+    console = make_console()
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(width=PIPED_WIDTH)
+        console = make_console(width=PIPED_WIDTH)
     return console
 
 

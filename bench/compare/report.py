@@ -202,8 +202,10 @@ class ComparisonReport(_Frozen):
     mismatches: list[str] = Field(default_factory=list, description="what could not be compared, and why")
     groups: tuple[CandidateGroup, ...] = ()
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def rows(self) -> list[ComparisonRow]:
+        """Every group's rows, in order (also written to JSON, where ``rows`` was before groups)."""
         return [row for group in self.groups for row in group.rows]
 
     @computed_field  # type: ignore[prop-decorator]

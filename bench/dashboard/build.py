@@ -14,6 +14,14 @@ from importlib import resources
 
 import bench
 
+# The page's script, one file per job, in load order (one module: names are shared, nothing is global).
+APP_SCRIPTS = (
+    "dashboard-base.js",
+    "dashboard-verdict.js",
+    "dashboard-sweeps.js",
+    "dashboard-detail.js",
+    "dashboard-main.js",
+)
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 # JSON inside <script> must not be able to close the element or open a comment: the payload holds
 # file text (model, scenario and host names). \u escapes are still the same JSON strings.
@@ -52,7 +60,7 @@ def render_html(payload: dict) -> str:
         "css": _asset("dashboard.css"),
         "data": payload_json(payload),
         "plotly": plotly_js(),
-        "app": _asset("dashboard.js"),
+        "app": "\n".join(_asset(name) for name in APP_SCRIPTS),
     }
     # One pass over the small template: the inserted parts are never scanned for placeholders.
     return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], _asset("template.html"))

@@ -43,9 +43,9 @@ def series_summary(point_rows: Sequence[Sequence[ComparisonRow]], statuses: Sequ
                     "metric": row.metric,
                     "point": i,
                     "change": r(row.change_pct),
-                    "cil": r(row.ci_low_pct),
-                    "cih": r(row.ci_high_pct),
-                    "pa": r(row.p_adjusted),
+                    "ciLow": r(row.ci_low_pct),
+                    "ciHigh": r(row.ci_high_pct),
+                    "pAdjusted": r(row.p_adjusted),
                 }
     counts["flagged"] = len(flagged)
     counts["invalid"] = sum(1 for status in statuses if status == PointStatus.INVALID)

@@ -26,9 +26,9 @@ def sweep_series(
 
     ``compared``: the groups carry verdicts (a report was made); otherwise the series have none.
     """
-    newest = _newest_points(documents)
     out: list[tuple[dict, list[list[ComparisonRow]]]] = []
     for group in groups:
+        newest = _newest_points([d for d in documents if d.run_id in group.runs])
         by_model: dict[tuple[str, str], list[BaselinePoint]] = defaultdict(list)
         for point in group.candidate_points.values():
             by_model[(point.model, point.provider)].append(point)
@@ -46,7 +46,8 @@ def sweep_series(
 
 
 def _newest_points(documents: Sequence[ResultDocument]) -> dict[str, Point]:
-    """Each point id's newest round (its telemetry is what the VRAM and roofline charts show)."""
+    """Each point id's newest round in a group's runs (its telemetry is what the VRAM and roofline
+    charts show)."""
     newest: dict[str, Point] = {}
     for document in sorted(documents, key=lambda d: d.started_at):
         for point in document.points:
@@ -98,15 +99,15 @@ def _series(
             "output": [p.output_tokens for p in params],
             "status": [p.status.value for p in points],
             "reasons": [list(p.reasons) or None for p in points],
-            "m": metrics,
-            "base": base,
-            "vd": verdicts or None,
+            "metrics": metrics,
+            "baseline": base,
+            "verdicts": verdicts or None,
             "vram": vram,
             "roofline": _roofline(telemetry),
             "itl": [
                 _quantiles(p.measured["itl_ms"].samples if "itl_ms" in p.measured else None) for p in points
             ],
-            "itlBase": [
+            "itlBaseline": [
                 _quantiles(bp.measured["itl_ms"].samples) if bp and "itl_ms" in bp.measured else None
                 for bp in base_points
             ],
@@ -133,7 +134,7 @@ def _spread(samples: Sequence[Sequence[float] | None]) -> dict[str, list]:
             lo.append(None)
             hi.append(None)
             n.append(0)
-    return {"med": med, "lo": lo, "hi": hi, "n": n}
+    return {"median": med, "low": lo, "high": hi, "count": n}
 
 
 def _roofline(telemetry: list) -> dict:
@@ -146,7 +147,7 @@ def _roofline(telemetry: list) -> dict:
             method = roof.peak_bandwidth_gb_s.method or roof.peak_bandwidth_gb_s.unavailable
         if t and not roof and note is None:
             note = t.roofline_unavailable
-    return {"eff": eff, "bound": bound, "method": method, "note": note}
+    return {"efficiency": eff, "bound": bound, "method": method, "note": note}
 
 
 def _row_for(rows: list[ComparisonRow], metric: str) -> ComparisonRow | None:
@@ -188,7 +189,7 @@ def _baseline_band(
                 bands.add("tolerance" if row.baseline_kind == "derived" else "ci")
         elif measured is not None and measured.samples:
             spread = _spread([measured.samples])
-            values = (spread["med"][0], spread["lo"][0], spread["hi"][0])
+            values = (spread["median"][0], spread["low"][0], spread["high"][0])
             bands.add("spread")
             kinds.add("measured")
         else:
@@ -198,19 +199,19 @@ def _baseline_band(
         hi.append(r(values[2]))
     kind = "derived" if kinds == {"derived"} else ("measured" if kinds else None)
     band = next(iter(bands)) if len(bands) == 1 else ("mixed" if bands else None)
-    return {"med": med, "lo": lo, "hi": hi, "kind": kind, "band": band}
+    return {"median": med, "low": lo, "high": hi, "kind": kind, "band": band}
 
 
 def _verdict_columns(rows: Sequence[ComparisonRow | None]) -> dict[str, list]:
     return {
-        "v": [row.verdict.value if row else None for row in rows],
-        "x": [1 if row and row.excluded else 0 for row in rows],
-        "chg": [r(row.change_pct) if row else None for row in rows],
-        "cil": [r(row.ci_low_pct) if row else None for row in rows],
-        "cih": [r(row.ci_high_pct) if row else None for row in rows],
+        "verdict": [row.verdict.value if row else None for row in rows],
+        "excluded": [1 if row and row.excluded else 0 for row in rows],
+        "change": [r(row.change_pct) if row else None for row in rows],
+        "ciLow": [r(row.ci_low_pct) if row else None for row in rows],
+        "ciHigh": [r(row.ci_high_pct) if row else None for row in rows],
         "p": [r(row.p_value) if row else None for row in rows],
-        "pa": [r(row.p_adjusted) if row else None for row in rows],
-        "why": [row.reason if row else None for row in rows],
+        "pAdjusted": [r(row.p_adjusted) if row else None for row in rows],
+        "reason": [row.reason if row else None for row in rows],
     }
 
 

@@ -51,16 +51,16 @@ def trend(runs: Sequence[ResultDocument]) -> dict:
                     "output": params.output_tokens,
                     "run": [],
                     "status": [],
-                    "v": {m: [] for m in TREND_METRICS},
+                    "values": {m: [] for m in TREND_METRICS},
                 }
             entry["run"].append(run_index)
             entry["status"].append(PointStatus(point.status).value)
             for name in TREND_METRICS:
                 metric = point.metrics.get(name)
-                entry["v"][name].append(r(median(metric.samples)) if metric else None)
+                entry["values"][name].append(r(median(metric.samples)) if metric else None)
     series = list(index.values())
     for entry in series:
-        entry["cp"] = {name: _change_points(entry, name, runs) for name in TREND_METRICS}
+        entry["changePoints"] = {name: _change_points(entry, name, runs) for name in TREND_METRICS}
     return {"versions": versions, "series": series, "window": CHANGEPOINT_WINDOW}
 
 
@@ -68,7 +68,7 @@ def _change_points(entry: dict, metric: str, runs: Sequence[ResultDocument]) -> 
     # Invalid points carry no usable number; flagged ones do (the trend shows them marked).
     usable = [
         (run, value)
-        for run, value, status in zip(entry["run"], entry["v"][metric], entry["status"], strict=True)
+        for run, value, status in zip(entry["run"], entry["values"][metric], entry["status"], strict=True)
         if value is not None and value > 0 and status != PointStatus.INVALID
     ][-CHANGEPOINT_WINDOW:]
     if len(usable) < 10:

@@ -136,6 +136,88 @@ class StopFlag:
         self.reason = reason
 
 
+# Search options that decide how much work one token costs. A genai_config.json may set any of them
+# (beam search, penalties, n-gram blocking); bench overrides every one for every generator so the
+# measured work is plain greedy decoding whatever the model folder says. Names and neutral values are
+# onnxruntime-genai's own (src/config.h ``Config::Search``; ``set_search_options`` in
+# src/python/python.cpp passes each keyword to the same parser as genai_config.json).
+PINNED_SEARCH: dict[str, bool | int | float] = {
+    "do_sample": False,  # greedy: the top logit, no top-k/top-p/temperature sampling
+    "num_beams": 1,  # no beam search (beams multiply the work per token)
+    "num_return_sequences": 1,
+    "repetition_penalty": 1.0,  # 1.0 = no penalty pass over the logits
+    "no_repeat_ngram_size": 0,  # 0 = no n-gram blocking
+    "length_penalty": 1.0,  # beam-search only; neutral
+    "diversity_penalty": 0.0,
+    "early_stopping": False,  # beam-search only; min_length = max_length forces the length anyway
+}
+
+
+def search_options(*, max_length: int, batch_size: int) -> dict[str, bool | int | float]:
+    """Every option bench sets on a generator: the pinned search plus the forced length and batch."""
+    return {"max_length": max_length, "min_length": max_length, "batch_size": batch_size, **PINNED_SEARCH}
+
+
+@dataclass(frozen=True)
+class SearchCheck:
+    """What ``check_search`` found: the pinned options and the model-config values they replaced."""
+
+    pinned: dict[str, bool | int | float]
+    replaced: dict[str, bool | int | float]  # the model's genai_config value for each option bench changed
+    verified: bool  # False when the build cannot read options back (onnxruntime-genai < 0.13)
+
+
+def check_search(loaded: LoadedModel) -> SearchCheck:
+    """Pin the search options on a throw-away ``GeneratorParams`` and read them back (once per session).
+
+    A build that refuses an option, or reads back a different value, would measure other work than
+    greedy decoding: that is a ``BenchError`` before anything is measured, never a quiet number.
+    """
+    params = loaded.og.GeneratorParams(loaded.model)
+    read_back = getattr(params, "get_search_options", None)
+    before = dict(read_back()) if read_back is not None else {}
+    try:
+        params.set_search_options(**PINNED_SEARCH)
+    except (RuntimeError, TypeError) as exc:
+        raise BenchError(
+            f"onnxruntime-genai refused bench's pinned search options ({exc})",
+            field="genai_config.json search",
+            hint="use onnxruntime-genai >= 0.8, or remove the option from the model's genai_config.json",
+        ) from None
+    if read_back is None:
+        return SearchCheck(pinned=dict(PINNED_SEARCH), replaced={}, verified=False)
+    after = dict(read_back())
+    wrong = {k: after.get(k) for k, v in PINNED_SEARCH.items() if k in after and not _same(after[k], v)}
+    if wrong:
+        listed = ", ".join(f"{k}={v!r}" for k, v in wrong.items())
+        raise BenchError(
+            f"the model's search configuration cannot be overridden ({listed} after setting "
+            "greedy decoding): the measured work would not be one greedy token per step",
+            field="genai_config.json search",
+            hint="set these search options to their neutral values in the model's genai_config.json",
+        )
+    replaced = {
+        k: _as_pinned_type(before[k], v)
+        for k, v in PINNED_SEARCH.items()
+        if k in before and not _same(before[k], v)
+    }
+    return SearchCheck(pinned=dict(PINNED_SEARCH), replaced=replaced, verified=True)
+
+
+def _as_pinned_type(read: Any, pinned: bool | int | float) -> bool | int | float:
+    # genai keeps floats as float32: 1.3 reads back as 1.2999999523, recorded as 1.3
+    if isinstance(pinned, bool):
+        return bool(read)
+    return int(read) if isinstance(pinned, int) else round(float(read), 6)
+
+
+def _same(read: object, pinned: bool | int | float) -> bool:
+    # get_search_options returns numbers as floats (GetSearchNumber is double)
+    if isinstance(pinned, bool) or isinstance(read, bool):
+        return bool(read) == pinned
+    return isinstance(read, (int, float)) and abs(float(read) - float(pinned)) < 1e-6
+
+
 def measure_repetition(
     loaded: LoadedModel,
     *,
@@ -150,7 +232,8 @@ def measure_repetition(
     """One request: tokenize, create the generator (KV cache), prefill, then decode every token.
 
     ``prompt_ids`` is int32 [batch, prompt_tokens]; the output length is forced with
-    ``min_length = max_length`` and verified, so every repetition does exactly the same work.
+    ``min_length = max_length`` and verified, and the search is pinned to greedy decoding
+    (``PINNED_SEARCH``), so every repetition does exactly the same work whatever genai_config says.
     Telemetry phases are entered before the clock starts and left after it stops, so their
     start/stop cost stays outside the timings.
     """
@@ -165,9 +248,7 @@ def measure_repetition(
     with setup_phase():
         t0 = clock()
         params = og.GeneratorParams(model)
-        params.set_search_options(
-            max_length=max_length, min_length=max_length, batch_size=batch_size, do_sample=False
-        )
+        params.set_search_options(**search_options(max_length=max_length, batch_size=batch_size))
         generator = og.Generator(model, params)
         setup_ns = clock() - t0
 

@@ -101,7 +101,8 @@ def qualify(
             f"cannot create the folder: {exc.strerror or exc}", field=f"--out {out_dir}"
         ) from None
     started = _utcnow()
-    paths = {ext: out_dir / f"qualification-{new_run_id(started)}.{ext}" for ext in ("json", "html", "xml")}
+    stem = f"qualification-{new_run_id(started)}"  # one stem for the three files of one report
+    paths = {ext: out_dir / f"{stem}.{ext}" for ext in ("json", "html", "xml")}
 
     progress.stage("inventory", f"reading the GPU for provider {provider}")
     facts = read_gpu_facts(provider=provider, nvml_module=nvml_module)

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bench import catalogue
 from bench.analysis.regression import Rule
 from bench.compare.engine import build_report
-from bench.compare.inputs import baseline_dirs, load_references
+from bench.compare.inputs import load_references
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError, StoppedBeforeMeasuring
 from bench.models.refs import ResolvedModel
@@ -160,7 +161,7 @@ def run_performance(context: StageContext, report: QualificationReport) -> Stage
     folders = (
         list(context.baselines)
         if context.baselines is not None
-        else [f for f in baseline_dirs() if f.is_dir() and any(f.glob("*.json"))]
+        else [f for f in catalogue.search_dirs("baselines") if f.is_dir() and any(f.glob("*.json"))]
     )
     if not folders:
         return nothing("no baseline found (./results/baselines or the baselines shipped with bench)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from bench.report.markdown import md_cell, md_text
 from bench.results.schema import ResultDocument
 
 CSV_METRICS = (
@@ -72,20 +73,22 @@ def _mean_sd(document: ResultDocument, point_index: int, metric: str) -> str:
 
 def to_markdown(document: ResultDocument) -> str:
     """A table in the style of llama-bench: mean ± standard deviation over repetitions."""
+    # Every string below that comes from the file goes through md_text / md_cell: GitHub renders HTML.
     gpu = document.environment.gpus
     device = ", ".join(d.name for d in gpu.devices) if gpu.available else f"no GPU ({gpu.reason})"
+    software = document.environment.software
+    genai = f"{software.onnxruntime_genai_distribution or 'onnxruntime-genai'} {software.onnxruntime_genai}"
     lines = [
-        f"**{document.scenario.name}** · run `{document.run_id}` · {document.status} · "
-        f"{document.environment.host.cpu_model} · {device} · "
-        f"onnxruntime-genai {document.environment.software.onnxruntime_genai}",
+        f"**{md_text(document.scenario.name)}** · run {md_text(document.run_id)} · {document.status} · "
+        f"{md_text(document.environment.host.cpu_model)} · {md_text(device)} · {md_text(genai)}",
         "",
         "| model | kind | provider | batch | prompt | output | TTFT ms | prefill t/s | decode t/s | status |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for index, point in enumerate(document.points):
         lines.append(
-            f"| {point.model} | {point.model_kind} | {point.provider} | {point.params.batch_size} | "
-            f"{point.params.prompt_tokens} | {point.params.output_tokens} | "
+            f"| {md_cell(point.model)} | {point.model_kind} | {md_cell(point.provider)} | "
+            f"{point.params.batch_size} | {point.params.prompt_tokens} | {point.params.output_tokens} | "
             f"{_mean_sd(document, index, 'ttft_ms')} | {_mean_sd(document, index, 'prefill_tokens_per_s')} | "
             f"{_mean_sd(document, index, 'decode_tokens_per_s')} | {point.status} |"
         )

@@ -12,6 +12,10 @@ loaders refuse versions they do not know):
   loads unchanged in meaning through ``update_to_2``:
   - ``points[].output_sha256`` (one sha256 of the generated token ids per measured repetition, in
     order; ``bench qualify`` checks greedy output is identical across repetitions).
+  - ``sessions[].search`` (the search options bench pinned on every generator and the model-config
+    values they replaced).
+  - ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's distribution
+    name, e.g. onnxruntime-genai-directml).
   - ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per
     repetition); ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner's run id).
 """
@@ -91,6 +95,18 @@ class ScenarioRecord(BaseModel):
     definition: dict[str, Any]
 
 
+class SearchRecord(BaseModel):
+    """The search options bench set on every generator of a session (``bench.engine.genai.PINNED_SEARCH``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: dict[str, bool | int | float]
+    replaced: dict[str, bool | int | float] = Field(
+        default_factory=dict, description="the model's genai_config value of each option bench overrode"
+    )
+    verified: bool = Field(description="read back from onnxruntime-genai (False on builds before 0.13)")
+
+
 class Session(BaseModel):
     """One (model, provider) pair: loaded once per sweep and reused by all of its points."""
 
@@ -104,6 +120,7 @@ class Session(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
     telemetry: SessionTelemetry | None = None
     error: str | None = None
+    search: SearchRecord | None = Field(None, description="version 2: pinned search options")
 
 
 class PointParams(BaseModel):

@@ -1,7 +1,8 @@
 """The twins' tokenizer: a byte-level BPE trained offline on a corpus that ships with bench.
 
 The corpus (``bench/data/corpus.txt``) is the text of Python's ``pydoc_data.topics`` (PSF licence,
-see bench/data/README.md); it also feeds the runner's "corpus" prompts. The trained tokenizer is
+see bench/data/README.md); it also feeds the runner's "corpus" prompts (``bench.prompts.corpus_text``
+reads it, for both). The trained tokenizer is
 committed (``bench/data/tokenizer.json`` and ``tokenizer_config.json``) so twins never retrain;
 ``python -m bench.twins.tokenizer`` regenerates all three files.
 
@@ -19,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-CORPUS_PATH = DATA_DIR / "corpus.txt"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 VOCAB_SIZE = 4096
@@ -37,10 +37,6 @@ def corpus_text_from_pydoc() -> str:
         "License Version 2.\n"
     )
     return header + "\n\n".join(topics[name].strip() for name in sorted(topics)) + "\n"
-
-
-def corpus_text() -> str:
-    return CORPUS_PATH.read_text(encoding="utf-8")
 
 
 def tokenizer_config() -> dict[str, object]:

@@ -10,8 +10,6 @@ import pytest
 from scipy import stats
 
 from bench.analysis.regression import (
-    CODE_NOT_COMPARABLE,
-    CODE_REGRESSION,
     Comparison,
     Rule,
     Significance,
@@ -23,6 +21,7 @@ from bench.analysis.regression import (
     decide_batch,
     mwu_min_p,
 )
+from bench.analysis.verdict import CODE_NOT_COMPARABLE, CODE_REGRESSION
 from bench.errors import BenchError
 from bench.metrics import Direction
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from bench.catalogue import shipped_dir
 from bench.cli.app import app
 from bench.compare.baseline_files import load_baseline
 from bench.compare.report import ComparisonReport
@@ -16,7 +16,7 @@ from bench.results.files import write_result
 from bench.runner import RunOutcome
 from tests.compare.test_engine import run
 
-SHIPPED = Path(__file__).resolve().parents[2] / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 
 
 def invoke(*args: str):

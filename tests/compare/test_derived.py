@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from bench.catalogue import shipped_dir
 from bench.compare.baseline_files import load_baseline
 from bench.compare.calibration import (
     ORT_ASSUMED_OUTPUT_TOKENS,
@@ -21,13 +20,12 @@ from bench.compare.skus import SKUS, SKUS_BY_ID
 from bench.results.schema import PointParams
 from bench.scenarios import find_scenario, load_scenario
 
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 
 
 def _scenarios():
     return [
-        load_scenario(find_scenario(name, search_dirs=[REPO / "scenarios"])).scenario
+        load_scenario(find_scenario(name, search_dirs=[shipped_dir("scenarios")])).scenario
         for name in ("qualification", "ci-gate")
     ]
 
@@ -84,11 +82,11 @@ def test_expectations_move_the_right_way_with_batch_and_context():
 def test_shipped_derived_baselines_are_current_and_labelled(tmp_path):
     written = write_derived(_scenarios(), tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in SHIPPED.glob("derived-*.json")), (
-        "run `bench baseline derive` to regenerate results/baselines/"
+        "run `bench baseline derive --out bench/data/baselines` to regenerate the shipped files"
     )
     for path in written:
         assert path.read_text() == (SHIPPED / path.name).read_text(), (
-            f"{path.name} is stale: bench baseline derive"
+            f"{path.name} is stale: bench baseline derive --out bench/data/baselines"
         )
 
 

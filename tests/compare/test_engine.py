@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.analysis.regression import Rule
+from bench.catalogue import shipped_dir
 from bench.compare.baseline_files import load_baseline
 from bench.compare.engine import build_report
 from bench.compare.pooling import record_baseline
@@ -18,7 +18,7 @@ from tests.compare.conftest import gpu_inventory
 from tests.compare.test_baselines import real_identity
 from tests.fakes.documents import make_document
 
-SHIPPED = Path(__file__).resolve().parents[2] / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 SHAPES = [(16, 1, 8), (64, 2, 8)]
 
 

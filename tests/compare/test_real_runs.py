@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench.catalogue import shipped_dir
 from bench.cli.app import app
 from bench.compare.report import ComparisonReport
 
 DATA = Path(__file__).parent / "data"
-SHIPPED = Path(__file__).resolve().parents[2] / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 NORMAL_1 = DATA / "smoke-normal-1.json"
 NORMAL_2 = DATA / "smoke-normal-2.json"
 SLOW = DATA / "smoke-slow-valgrind.json"

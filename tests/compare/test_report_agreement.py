@@ -80,7 +80,7 @@ def test_json_carries_the_same_rows_and_coverage_without_the_samples(compared):
     report, _, _ = compared
     data = json.loads(render.to_json(report))
     rows = [row for group in data["groups"] for row in group["rows"]]
-    assert len(rows) == len(report.rows)
+    assert len(rows) == len(report.rows) and data["rows"] == rows
     for written, row in zip(rows, report.rows, strict=True):
         assert written == row.model_dump(mode="json")
     assert data["coverage"]["expected"] == report.coverage.expected
@@ -132,22 +132,22 @@ def test_dashboard_payload_draws_the_reports_verdicts_numbers_and_coverage(compa
             s for s in payload["series"] if (s["model"], s["provider"]) == (row.model, row.provider)
         )
         i = series["points"]["id"].index(row.point_id)
-        columns = series["points"]["vd"][row.metric]
-        assert columns["v"][i] == row.verdict.value
-        assert columns["x"][i] == int(row.excluded)
-        assert (columns["chg"][i], columns["cil"][i], columns["cih"][i]) == (
+        columns = series["points"]["verdicts"][row.metric]
+        assert columns["verdict"][i] == row.verdict.value
+        assert columns["excluded"][i] == int(row.excluded)
+        assert (columns["change"][i], columns["ciLow"][i], columns["ciHigh"][i]) == (
             r(row.change_pct),
             r(row.ci_low_pct),
             r(row.ci_high_pct),
         )
-        assert (columns["p"][i], columns["pa"][i], columns["why"][i]) == (
+        assert (columns["p"][i], columns["pAdjusted"][i], columns["reason"][i]) == (
             r(row.p_value),
             r(row.p_adjusted),
             row.reason,
         )
         if row.baseline_value is not None:
-            band = series["points"]["base"][row.metric]
-            assert (band["med"][i], band["lo"][i], band["hi"][i]) == (
+            band = series["points"]["baseline"][row.metric]
+            assert (band["median"][i], band["low"][i], band["high"][i]) == (
                 r(row.baseline_value),
                 r(row.baseline_low),
                 r(row.baseline_high),

@@ -9,7 +9,8 @@ import pytest
 from bench.analysis import regression
 from bench.analysis.rule import Rule
 from bench.analysis.threshold import parse_percent
-from bench.analysis.verdict import VERDICTS, Verdict
+from bench.analysis.verdict import CODE_NOT_COMPARABLE, CODE_REGRESSION, VERDICTS, Verdict
+from bench.catalogue import shipped_dir
 from bench.cli.compare import parse_min_effect
 from bench.compare.derived import derive_all
 from bench.errors import BenchError
@@ -42,7 +43,7 @@ def test_point_key_builds_and_reads_the_one_id_format():
 
 
 def test_derived_baselines_use_the_runners_point_ids():
-    scenario = load_scenario(find_scenario("ci-gate", search_dirs=[REPO / "scenarios"])).scenario
+    scenario = load_scenario(find_scenario("ci-gate", search_dirs=[shipped_dir("scenarios")])).scenario
     baseline = derive_all([scenario])[0]
     for point in baseline.points.values():
         assert point_id(real_identity(point.model), point.provider, point.params) == point.id
@@ -68,7 +69,7 @@ def test_percent_values_agree_between_the_cli_and_the_rule_spec():
 
 def test_one_verdict_type_and_one_array_coding():
     assert regression.Verdict is Verdict
-    assert [VERDICTS[c] for c in (regression.CODE_REGRESSION, regression.CODE_NOT_COMPARABLE)] == [
+    assert [VERDICTS[c] for c in (CODE_REGRESSION, CODE_NOT_COMPARABLE)] == [
         Verdict.REGRESSION,
         Verdict.NOT_COMPARABLE,
     ]

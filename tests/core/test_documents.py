@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from bench import documents
+from bench.catalogue import shipped_dir
 from bench.compare.baselines import BASELINE_DOCUMENT
 from bench.compare.inputs import load_document
 from bench.documents import DocumentKind, load_any
@@ -17,7 +18,7 @@ from bench.results.files import load_result, load_results, load_results_lenientl
 from bench.results.schema import RESULT_DOCUMENT, SCHEMA_VERSION, ResultDocument
 from tests.dashboard.conftest import NORMAL_1
 
-SHIPPED_BASELINE = NORMAL_1.parents[3] / "results" / "baselines" / "derived-ada-rtx-4090.json"
+SHIPPED_BASELINE = shipped_dir("baselines") / "derived-ada-rtx-4090.json"
 
 
 def test_a_version_1_result_still_loads_and_means_the_same():

@@ -138,3 +138,11 @@ def test_atomic_write_gives_new_files_the_usual_permissions(tmp_path):
         umask = os.umask(0)
         os.umask(umask)
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_markdown_export_escapes_html_taken_from_the_file():
+    document = make_document(DOC_POINTS, scenario="<script>alert(1)</script>")
+    document.environment.host.cpu_model = "<img src=x onerror=alert(2)> | CPU"
+    text = to_markdown(document)
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text.splitlines()[0]

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
+from bench.catalogue import shipped_dir
 from bench.errors import BenchError
 from bench.scenarios import expand, find_scenario, load_scenario, parse_scenario
-
-REPO = Path(__file__).resolve().parents[2]
 
 GOOD = {
     "name": "t",
     "models": ["twin:mistral-nemo-12b:tiny", "twin:nemotron-mini-4b:tiny"],
     "sweep": {"prompt_tokens": [16, 64], "batch_size": [1, 2], "output_tokens": [8]},
 }
+
+SHIPPED_SCENARIOS = shipped_dir("scenarios")
 
 
 def limits(ref: str) -> int:
@@ -196,14 +195,14 @@ def test_malformed_files_are_one_line_errors(tmp_path, content, message):
 
 
 def test_scenarios_are_found_by_name_or_path(tmp_path):
-    assert find_scenario("smoke", search_dirs=[REPO / "scenarios"]).name == "smoke.yaml"
+    assert find_scenario("smoke", search_dirs=[SHIPPED_SCENARIOS]).name == "smoke.yaml"
     with pytest.raises(BenchError, match=r"unknown scenario 'nope'.*known: .*ci-gate"):
-        find_scenario("nope", search_dirs=[REPO / "scenarios"])
+        find_scenario("nope", search_dirs=[SHIPPED_SCENARIOS])
     with pytest.raises(BenchError, match="no such scenario file"):
         find_scenario(str(tmp_path / "missing.yaml"), search_dirs=[])
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "scenarios").glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted((SHIPPED_SCENARIOS).glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_scenarios_are_valid(path):
     loaded = load_scenario(path)
     assert loaded.scenario.name == path.stem

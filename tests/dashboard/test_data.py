@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bench.analysis.regression import Rule
 from bench.analysis.verdict import Verdict
+from bench.catalogue import shipped_dir
 from bench.compare.baseline_files import load_baseline
 from bench.compare.engine import build_report
 from bench.dashboard.data import build_payload
@@ -21,7 +21,7 @@ from tests.dashboard.conftest import NORMAL_1, NORMAL_2, SLOWED_POINT, SPED_UP_P
 from tests.dashboard.synthetic import History, documents
 from tests.fakes.documents import make_document, twin_identity
 
-SHIPPED = Path(__file__).resolve().parents[2] / "results" / "baselines"
+SHIPPED = shipped_dir("baselines")
 
 
 def _series(payload: dict, model: str) -> dict:
@@ -45,8 +45,8 @@ def test_single_run_draws_the_sweep_without_comparison():
     assert [r["role"] for r in payload["runs"]] == ["candidate"]
     assert len(payload["series"]) == 2  # two twins, one provider, one machine
     for series in payload["series"]:
-        assert series["points"]["vd"] is None
-        assert all(v is None for v in series["points"]["base"]["decode_tokens_per_s"]["med"])
+        assert series["points"]["verdicts"] is None
+        assert all(v is None for v in series["points"]["baseline"]["decode_tokens_per_s"]["median"])
         # CPU runs: the VRAM chart gives the recorded reason instead of an empty plot.
         assert series["vramNote"] == "provider cpu uses no GPU"
     assert payload["models"]["twin:mistral-nemo-12b:tiny"]["twin"] is True
@@ -59,11 +59,11 @@ def test_error_bars_are_p10_p90_of_the_samples_and_the_median():
     series = _series(payload, point.model)
     i = _at(series, point.id)
     samples = np.asarray(point.metrics["ttft_ms"].samples)
-    columns = series["points"]["m"]["ttft_ms"]
-    assert columns["med"][i] == _r(float(np.median(samples)))
-    assert columns["lo"][i] == _r(float(np.percentile(samples, 10)))
-    assert columns["hi"][i] == _r(float(np.percentile(samples, 90)))
-    assert columns["n"][i] == samples.size
+    columns = series["points"]["metrics"]["ttft_ms"]
+    assert columns["median"][i] == _r(float(np.median(samples)))
+    assert columns["low"][i] == _r(float(np.percentile(samples, 10)))
+    assert columns["high"][i] == _r(float(np.percentile(samples, 90)))
+    assert columns["count"][i] == samples.size
     quantiles = series["points"]["itl"][i]
     itl = point.metrics["itl_ms"].samples
     assert quantiles[0] == _r(min(itl)) and quantiles[-1] == _r(max(itl)) and len(quantiles) == 51
@@ -82,30 +82,30 @@ def test_injected_regression_lands_at_its_point_with_the_reports_numbers(injecte
     slowed = _series(payload, "twin:nemotron-mini-4b:tiny")
     i = _at(slowed, SLOWED_POINT)
     row = next(r for r in report.rows if r.point_id == SLOWED_POINT and r.metric == "decode_tokens_per_s")
-    vd = slowed["points"]["vd"]["decode_tokens_per_s"]
-    assert vd["v"][i] == "regression"
-    assert vd["chg"][i] == _r(row.change_pct) and vd["cil"][i] == _r(row.ci_low_pct)
-    assert vd["pa"][i] == _r(row.p_adjusted)
+    vd = slowed["points"]["verdicts"]["decode_tokens_per_s"]
+    assert vd["verdict"][i] == "regression"
+    assert vd["change"][i] == _r(row.change_pct) and vd["ciLow"][i] == _r(row.ci_low_pct)
+    assert vd["pAdjusted"][i] == _r(row.p_adjusted)
     # Only that point of that model regressed.
-    others = [k for k, code in enumerate(vd["v"]) if code == "regression"]
+    others = [k for k, code in enumerate(vd["verdict"]) if code == "regression"]
     assert others == [i]
     group = next(g for g in verdict["groups"] if g["model"] == "twin:nemotron-mini-4b:tiny")
     assert group["worst"]["point"] == i and group["counts"]["regression"] == 5
 
     faster = _series(payload, "twin:mistral-nemo-12b:tiny")
     j = _at(faster, SPED_UP_POINT)
-    assert faster["points"]["vd"]["decode_tokens_per_s"]["v"][j] == "improvement"
+    assert faster["points"]["verdicts"]["decode_tokens_per_s"]["verdict"][j] == "improvement"
     assert next(g for g in verdict["groups"] if g["model"] == faster["model"])["worst"] is None
 
     # The measured baseline's band is the report's: the 95 % CI of the baseline median.
-    band = slowed["points"]["base"]["decode_tokens_per_s"]
+    band = slowed["points"]["baseline"]["decode_tokens_per_s"]
     assert band["kind"] == "measured" and band["band"] == "ci"
-    assert (band["med"][i], band["lo"][i], band["hi"][i]) == (
+    assert (band["median"][i], band["low"][i], band["high"][i]) == (
         _r(row.baseline_value),
         _r(row.baseline_low),
         _r(row.baseline_high),
     )
-    assert band["lo"][i] < band["med"][i] < band["hi"][i]
+    assert band["low"][i] < band["median"][i] < band["high"][i]
 
 
 def test_points_left_out_of_the_verdict_count_as_flagged(injected):
@@ -122,7 +122,7 @@ def test_points_left_out_of_the_verdict_count_as_flagged(injected):
         if point_id in nemotron["points"]["id"]:
             i = _at(nemotron, point_id)
             flagged_here = nemotron["points"]["status"][i] == "flagged"
-            assert flagged_here or nemotron["points"]["vd"]["ttft_ms"]["x"][i] == 1
+            assert flagged_here or nemotron["points"]["verdicts"]["ttft_ms"]["excluded"][i] == 1
 
 
 def test_derived_baseline_gives_the_tolerance_band():
@@ -152,15 +152,15 @@ def test_derived_baseline_gives_the_tolerance_band():
     payload = build_payload(documents=[candidate], report=report, baselines=[derived])
     series = payload["series"][0]
     assert series["baselineKind"] == "derived" and series["gpu"] == "ada / RTX 4090"
-    band = series["points"]["base"]["decode_tokens_per_s"]
+    band = series["points"]["baseline"]["decode_tokens_per_s"]
     expected = derived.points["mistral-nemo-12b|cuda|p128|b1|o128"].expected["decode_tokens_per_s"]
     assert band["kind"] == "derived" and band["band"] == "tolerance"
-    assert (band["med"][0], band["lo"][0], band["hi"][0]) == (
+    assert (band["median"][0], band["low"][0], band["high"][0]) == (
         _r(expected.expected),
         _r(expected.low),
         _r(expected.high),
     )
-    assert series["points"]["vd"]["decode_tokens_per_s"]["v"][0] == "no_change"
+    assert series["points"]["verdicts"]["decode_tokens_per_s"]["verdict"][0] == "no_change"
     # Fabricated documents carry no telemetry at all: the VRAM chart says so.
     assert series["vramNote"].startswith("no telemetry recorded")
 
@@ -183,7 +183,7 @@ def test_trend_places_the_change_point_at_the_slowdown():
     assert trend["versions"][-1] == "driver 570.12, onnxruntime-genai 0.18.0"
     for series in trend["series"]:
         assert series["run"] == list(range(24))
-        decode = series["cp"]["decode_tokens_per_s"]
+        decode = series["changePoints"]["decode_tokens_per_s"]
         if series["model"] == "twin:mistral-nemo-12b:full":
             assert [(c["run"], c["verdict"]) for c in decode] == [(14, "regression")]
             assert decode[0]["change"] < -10
@@ -218,7 +218,7 @@ def test_candidates_on_two_drivers_get_one_series_each_with_their_own_verdicts()
         "driver 565.90, onnxruntime-genai 0.18.0",
         "driver 570.12, onnxruntime-genai 0.18.0",
     ]
-    verdicts = {s["versions"]: s["points"]["vd"]["decode_tokens_per_s"]["v"][0] for s in mistral}
+    verdicts = {s["versions"]: s["points"]["verdicts"]["decode_tokens_per_s"]["verdict"][0] for s in mistral}
     assert verdicts["driver 570.12, onnxruntime-genai 0.18.0"] == "regression"
     assert verdicts["driver 565.90, onnxruntime-genai 0.18.0"] == "no_change"
 
@@ -241,7 +241,8 @@ def test_change_points_are_searched_in_the_newest_runs_only():
     trend = build_payload(documents=runs[-1:], history=runs[:-1])["trend"]
     mistral = next(s for s in trend["series"] if s["model"] == "twin:mistral-nemo-12b:full")
     assert trend["window"] == 50 and len(mistral["run"]) == 70
-    assert mistral["cp"]["decode_tokens_per_s"] == []  # the step at run 10 is older than the last 50 runs
+    # The step at run 10 is older than the last 50 runs.
+    assert mistral["changePoints"]["decode_tokens_per_s"] == []
 
 
 def test_without_a_report_the_band_is_the_baseline_spread():
@@ -251,8 +252,8 @@ def test_without_a_report_the_band_is_the_baseline_spread():
     point = next(p for p in baseline.points if p.status == "valid")
     series = _series(payload, point.model)
     i = _at(series, point.id)
-    band = series["points"]["base"]["decode_tokens_per_s"]
+    band = series["points"]["baseline"]["decode_tokens_per_s"]
     samples = point.metrics["decode_tokens_per_s"].samples
     assert band["band"] == "spread"
-    assert band["lo"][i] == _r(float(np.percentile(samples, 10)))
-    assert band["hi"][i] == _r(float(np.percentile(samples, 90)))
+    assert band["low"][i] == _r(float(np.percentile(samples, 10)))
+    assert band["high"][i] == _r(float(np.percentile(samples, 90)))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.catalogue import shipped_dir
 from bench.results.files import load_result
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ def bench(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproce
 
 
 def write_scenario(folder: Path, **changes: object) -> Path:
-    scenario = yaml.safe_load((REPO / "scenarios" / "smoke.yaml").read_text()) | changes
+    scenario = yaml.safe_load((shipped_dir("scenarios") / "smoke.yaml").read_text()) | changes
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario))
     return path
@@ -47,7 +48,7 @@ def test_smoke_sweep_writes_a_complete_result_with_exact_token_counts(tmp_path):
     assert len(document.points) == 8
     assert {s.model.kind for s in document.sessions} == {"twin"}
     assert len(document.sessions) == 2  # each model loaded once for all of its points
-    scenario_reps = yaml.safe_load((REPO / "scenarios" / "smoke.yaml").read_text())["repetitions"]
+    scenario_reps = yaml.safe_load((shipped_dir("scenarios") / "smoke.yaml").read_text())["repetitions"]
     for point in document.points:
         assert point.status in ("valid", "flagged"), point.reasons
         reps, output = point.repetitions, point.params.output_tokens

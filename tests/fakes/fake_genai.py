@@ -6,11 +6,25 @@ the real timing code path in ``bench.engine.genai`` can be checked on exactly kn
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
+# onnxruntime-genai's Config::Search defaults (src/config.h) for the options bench pins.
+GENAI_SEARCH_DEFAULTS: dict[str, Any] = {
+    "do_sample": False,
+    "num_beams": 1,
+    "num_return_sequences": 1,
+    "repetition_penalty": 1.0,
+    "no_repeat_ngram_size": 0,
+    "length_penalty": 1.0,
+    "diversity_penalty": 0.0,
+    "early_stopping": True,
+}
 
 
 @dataclass
@@ -24,6 +38,13 @@ class Script:
     eos_after: int | None = None  # ignore min_length: stop after this many tokens
     fail_on_append: str | None = None
     available: tuple[str, ...] = ("cpu",)
+    # genai_config.json "search" values the fake model starts from (as genai copies Config::Search into
+    # every GeneratorParams); beams and penalties make each step cost more, as they do in genai.
+    config_search: dict[str, Any] = field(default_factory=dict)
+    readable_search: bool = True  # get_search_options exists (onnxruntime-genai >= 0.13)
+    refused_search: tuple[str, ...] = ()  # option names set_search_options rejects (an older build)
+    sticky_search: tuple[str, ...] = ()  # option names whose set is ignored (cannot be overridden)
+    penalty_step_ns: int = 400_000  # added per step while a repetition penalty or n-gram blocking is on
 
 
 @dataclass
@@ -45,6 +66,7 @@ class FakeGenai:
     clock: FakeClock = field(default_factory=FakeClock)
     steps_taken: int = 0
     providers_appended: list[str] = field(default_factory=list)
+    generator_search: list[dict[str, Any]] = field(default_factory=list)  # options of every Generator
 
     @property
     def module(self) -> Any:
@@ -68,6 +90,10 @@ class FakeGenai:
         class Model:
             def __init__(self, config: Config) -> None:
                 fake.clock.advance(fake.script.load_ns)
+                self.search = {**GENAI_SEARCH_DEFAULTS, **fake.script.config_search}
+                genai_config = Path(config.path) / "genai_config.json"
+                if genai_config.is_file():  # a real folder: its "search" section, as genai reads it
+                    self.search.update(json.loads(genai_config.read_text()).get("search", {}))
 
         class Tokenizer:
             def __init__(self, model: Model) -> None:
@@ -85,17 +111,31 @@ class FakeGenai:
 
         class GeneratorParams:
             def __init__(self, model: Model) -> None:
-                self.options: dict[str, Any] = {}
+                self.options: dict[str, Any] = dict(model.search)
+                if fake.script.readable_search:
+                    self.get_search_options = lambda: {
+                        k: (v if isinstance(v, bool) else float(v)) for k, v in self.options.items()
+                    }
 
             def set_search_options(self, **options: Any) -> None:
-                self.options.update(options)
+                for name, value in options.items():
+                    if name in fake.script.refused_search:
+                        raise RuntimeError(f"Unknown value: {name}")
+                    if name not in fake.script.sticky_search:
+                        self.options[name] = value
 
         class Generator:
             def __init__(self, model: Model, params: GeneratorParams) -> None:
                 fake.clock.advance(fake.script.setup_ns)
+                fake.generator_search.append(dict(params.options))
                 self.max_length = params.options["max_length"]
                 self.min_length = params.options.get("min_length", 0)
                 self.batch = params.options.get("batch_size", 1)
+                self.beams = int(params.options.get("num_beams", 1))
+                self.penalised = (
+                    params.options.get("repetition_penalty", 1.0) != 1.0
+                    or params.options.get("no_repeat_ngram_size", 0) > 0
+                )
                 self.length = 0
                 self.generated = 0
                 self.appended = False
@@ -117,8 +157,10 @@ class FakeGenai:
                     fake.clock.advance(fake.script.first_sample_ns)
                 else:
                     steps = fake.script.step_ns
+                    step = steps[fake.steps_taken % len(steps)] if isinstance(steps, list) else steps
                     fake.clock.advance(
-                        steps[fake.steps_taken % len(steps)] if isinstance(steps, list) else steps
+                        step * self.beams  # every beam decodes
+                        + (fake.script.penalty_step_ns if self.penalised else 0)
                     )
                     fake.steps_taken += 1
                 self.generated += 1

@@ -51,6 +51,7 @@ def test_smoke_qualification_runs_every_stage_and_is_inconclusive(cpu_qualificat
     assert report.identity.profile_sha256 and report.identity.bench and report.identity.hostname
     assert report.identity.onnxruntime_genai_build == "cpu"
     assert report.soak is not None and len(report.soak.intervals) >= 2
+    assert len({done.report(ext).stem for ext in ("json", "html", "xml")}) == 1  # one report, one name
 
 
 def test_the_runs_behind_it_are_ordinary_result_files(cpu_qualification):

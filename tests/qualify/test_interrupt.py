@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from bench.catalogue import shipped_dir
 from bench.cli.app import app
 from bench.engine.genai import StopFlag
 from bench.outcome import Outcome
@@ -12,7 +13,7 @@ from bench.qualify.profile import load_profile
 from bench.qualify.report import load_qualification
 from bench.qualify.run import qualify
 from bench.runner import Reporter, SilentReporter
-from tests.qualify.conftest import REPO, short_smoke
+from tests.qualify.conftest import short_smoke
 
 
 class StopAt:
@@ -36,7 +37,7 @@ def test_an_interrupt_during_performance_keeps_function_and_skips_the_soak(tmp_p
         out_dir=tmp_path / "out",
         progress=StopAt("performance", stop),
         stop=stop,
-        scenario_dirs=[REPO / "scenarios"],
+        scenario_dirs=[shipped_dir("scenarios")],
     )
     assert outputs.interrupted
     report = load_qualification(outputs.json_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.analysis.regression import Rule
+from bench.catalogue import shipped_dir
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.outcome import Outcome
@@ -15,7 +16,7 @@ from tests.compare.test_baselines import real_identity
 from tests.fakes.documents import make_document
 
 REPO = Path(__file__).resolve().parents[2]
-DERIVED_4090 = REPO / "results" / "baselines" / "derived-ada-rtx-4090.json"
+DERIVED_4090 = shipped_dir("baselines") / "derived-ada-rtx-4090.json"
 POINT = (128, 1, 128)
 BAND_LOW = 64.8  # derived-ada-rtx-4090.json, mistral-nemo-12b|cuda|p128|b1|o128 decode_tokens_per_s
 

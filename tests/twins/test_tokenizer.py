@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+from bench.prompts import corpus_text
 from bench.twins import tokenizer
 
 
 def test_corpus_is_large_and_attributed() -> None:
-    text = tokenizer.corpus_text()
+    text = corpus_text()
 
     assert len(text) >= 200_000
     assert "Python Software Foundation License" in text.splitlines()[0]
@@ -43,7 +44,7 @@ def test_config_names_the_special_tokens() -> None:
 
 
 def test_shipped_tokenizer_is_reproducible_from_the_corpus(tmp_path) -> None:
-    tokenizer.regenerate(tmp_path, corpus=tokenizer.corpus_text())
+    tokenizer.regenerate(tmp_path, corpus=corpus_text())
 
     for name in ("corpus.txt", *tokenizer.TOKENIZER_FILES):
         assert (tmp_path / name).read_bytes() == (tokenizer.DATA_DIR / name).read_bytes(), name
