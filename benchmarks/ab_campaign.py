@@ -64,7 +64,12 @@ def main() -> None:
     parser.add_argument("--round-repetitions", type=int, default=3)
     parser.add_argument("--run-repetitions", type=int, default=20)
     parser.add_argument("--slowdown-pairs", type=int, default=60, help="0: skip the bare-loop measurement")
-    parser.add_argument("--runs-every", type=int, default=1, help="separate runs every N-th iteration only")
+    parser.add_argument(
+        "--ab-kinds", nargs="+", default=["ab_aa", "ab_ab"], help="which ab verdicts to repeat"
+    )
+    parser.add_argument(
+        "--runs-every", type=int, default=1, help="separate runs every N-th iteration only (0: never)"
+    )
     args = parser.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -103,6 +108,8 @@ def main() -> None:
 
     for iteration in range(args.iterations):
         for kind, candidate_models in (("ab_aa", ()), ("ab_ab", (CANDIDATE,))):
+            if kind not in args.ab_kinds:
+                continue
             t0, l0 = time.time(), load()
             try:
                 run = run_ab(
@@ -129,7 +136,7 @@ def main() -> None:
                 )
             except Exception as exc:  # keep the campaign going; the log says what failed
                 log(out, kind=kind, iteration=iteration, error=str(exc), wall_s=time.time() - t0)
-        if iteration % args.runs_every:
+        if not args.runs_every or iteration % args.runs_every:
             continue
         for kind, path in (("run_baseline", base_yaml), ("run_candidate", cand_yaml)):
             t0, l0 = time.time(), load()

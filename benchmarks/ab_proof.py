@@ -97,6 +97,36 @@ def block_sd(folder: Path) -> tuple[float, float, int]:
     return math.sqrt(max(spread**2 / 2 - median_var, 0.0)), within_sd, len(logs)
 
 
+def pooled_ratios(folder: Path, kind: str) -> dict[str, tuple[float, float, int]]:
+    """Per metric, the geometric mean of every round ratio of every ``kind`` run, with its 95 % interval
+    (t over rounds): the slowdown as bench ab measured it, all runs together."""
+    from scipy import stats
+
+    logs: dict[str, list[float]] = {}
+    for run in sorted((folder / kind).glob("*/")):
+        try:
+            base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
+        except Exception:
+            continue
+        if cand.status != "complete":
+            continue
+        for b, c in zip(base.points, cand.points, strict=True):
+            for metric in ("ttft_ms", "tpot_ms"):
+                rb, rc = np.array(b.rounds or []), np.array(c.rounds or [])
+                xb, xc = np.array(b.metrics[metric].samples), np.array(c.metrics[metric].samples)
+                for r in np.intersect1d(rb, rc):
+                    logs.setdefault(metric, []).append(
+                        math.log(np.median(xc[rc == r]) / np.median(xb[rb == r]))
+                    )
+    out = {}
+    for metric, values in logs.items():
+        arr = np.array(values)
+        half = stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size)
+        out[metric] = (math.exp(arr.mean() - half), math.exp(arr.mean() + half), arr.size)
+        out[metric] = (math.exp(arr.mean()), *out[metric][:2])  # type: ignore[assignment]
+    return out
+
+
 def compare_verdicts(folder: Path) -> dict[str, list[str]]:
     runs: dict[str, list[Path]] = {"run_baseline": [], "run_candidate": []}
     for record in _log(folder):
@@ -167,6 +197,11 @@ def main() -> None:
     print("\n## median wall time per verdict (s)")
     for kind, seconds in wall_times(folder).items():
         print(f"{kind}: {seconds:.0f}")
+    print("\n## the known slowdown as bench ab measured it (all A/B rounds pooled)")
+    for metric, (ratio, low, high) in pooled_ratios(folder, "ab_ab").items():
+        print(f"{metric}: x{ratio:.3f} [95 % CI {low:.3f}, {high:.3f}]")
+    for metric, (ratio, low, high) in pooled_ratios(folder, "ab_aa").items():
+        print(f"A/A {metric}: x{ratio:.3f} [95 % CI {low:.3f}, {high:.3f}]")
     sd, within, n = block_sd(folder)
     print(f"\n## block effect (tpot, A/A): block sd {sd:.4f}, within sd {within:.4f}, from {n} rounds")
     if args.simulate:
