@@ -24,8 +24,6 @@ from bench.analysis.ab_simulation import simulate_ab
 from bench.analysis.noise import NoiseProfile
 from bench.analysis.paired import PAIRED_TESTS
 from bench.analysis.regression import Rule
-from bench.compare.engine import build_report
-from bench.compare.inputs import load_references
 from bench.gating import judge
 from bench.metrics import GATE_METRICS
 from bench.results.files import load_result
@@ -128,6 +126,13 @@ def pooled_ratios(folder: Path, kind: str) -> dict[str, tuple[float, float, int]
 
 
 def compare_verdicts(folder: Path) -> dict[str, list[str]]:
+    """The compare rule (Mann-Whitney U + Holm + 5 %, bench.analysis.regression) on pairs of separate runs.
+
+    Point by point on the samples, not through ``bench compare``: a candidate that is another model
+    (the known-slowdown twin) has other point ids, and ``bench compare`` rightly refuses to match
+    different models; this asks the rule the question as if the new export were a drop-in."""
+    from bench.analysis.regression import compare_samples, decide
+
     runs: dict[str, list[Path]] = {"run_baseline": [], "run_candidate": []}
     for record in _log(folder):
         if record.get("kind") in runs and record.get("result"):
@@ -139,21 +144,33 @@ def compare_verdicts(folder: Path) -> dict[str, list[str]]:
     outcomes: dict[str, list[str]] = {}
     for label, items in pairs.items():
         for base_path, cand_path in items:
-            candidate = load_result(cand_path)
-            references = load_references([str(base_path)])
-            report = build_report([candidate], references, rule=Rule())
-            regressed = report.has_regression
-            decided = sum(1 for r in report.rows if r.verdict != "not_comparable" and not r.excluded)
-            outcomes.setdefault(label, []).append(
-                "fail"
-                if regressed
-                else "pass"
-                if decided == len(report.rows) and report.rows
-                else "inconclusive"
-            )
-            # The same pair judged with flagged points let in: what a user forcing it would get.
-            report = build_report([candidate], references, rule=Rule(include_flagged=True))
-            outcomes.setdefault(f"{label} +flagged", []).append("fail" if report.has_regression else "pass")
+            base, cand = load_result(base_path), load_result(cand_path)
+            for flagged in (False, True):
+                rule = Rule(include_flagged=flagged)
+                comparisons = [
+                    compare_samples(
+                        baseline=b.metrics[m].samples,
+                        candidate=c.metrics[m].samples,
+                        metric=m,
+                        key=(c.id, m),
+                        baseline_state=b.status,
+                        candidate_state=c.status,
+                    )
+                    for b, c in zip(base.points, cand.points, strict=True)
+                    for m in GATE_METRICS
+                ]
+                decisions = decide(comparisons, rule)
+                if any(d.verdict == "regression" for d in decisions):
+                    outcome = "fail"
+                elif any(
+                    d.verdict == "not_comparable"
+                    or (d.verdict == "no_change" and d.worse_pct >= rule.min_effect * 100)
+                    for d in decisions
+                ):
+                    outcome = "inconclusive"
+                else:
+                    outcome = "pass"
+                outcomes.setdefault(f"{label}{' +flagged' if flagged else ''}", []).append(outcome)
     return outcomes
 
 
