@@ -87,9 +87,11 @@ def judge(
     rule: Rule,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
     invalid_points: Sequence[str] = (),
+    unread: Sequence[str] = (),
 ) -> GateOutcome:
     """The outcome of ``report``. ``invalid_points``: candidate points that failed to measure (``gate``,
-    ``ab``); each is a failure on its own."""
+    ``ab``); each is a failure on its own. ``unread``: input files that could not be read and were
+    skipped (one line each); what they held was not compared, so the best outcome is INCONCLUSIVE."""
     coverage = report.coverage
     rows = report.rows
     open_rows = [row for row in rows if unresolved(row, rule)]
@@ -106,13 +108,17 @@ def judge(
         detail = f"; worst {worst.point_id} {worst.metric} {worst.change_pct:+.1f} %" if worst else ""
         reason = ", ".join(parts) + detail
         return GateOutcome(Outcome.FAIL, expected, decided, f"FAIL: {reason}; {summary}", reason)
-    if expected == 0 or share < min_coverage:
+    if expected == 0 or share < min_coverage or unread:
         causes = [f"{n} {why.value}" for why, n in coverage.by_reason.items()]
+        if unread:
+            causes.append(f"{len(unread)} file(s) could not be read: {'; '.join(unread[:3])}")
         if open_rows:
             causes.append(f"{len(open_rows)} change(s) beyond the minimum effect not significant")
         if expected == 0:
-            causes = ["nothing was expected: no point of the candidate has a baseline counterpart"]
+            causes.insert(0, "nothing was expected: no point of the candidate has a baseline counterpart")
         remedies = [_REMEDIES[why] for why in coverage.by_reason]
+        if unread:
+            remedies.append("fix or remove the unreadable files")
         if open_rows:
             remedies.append(UNRESOLVED_REMEDY)
         reason = "not decided: " + ", ".join(causes)

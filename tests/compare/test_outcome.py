@@ -135,3 +135,12 @@ class CliRunnerEnv:
         from bench.cli.app import app
 
         return CliRunner().invoke(app, [str(a) for a in args], env=self.env)
+
+
+def test_unreadable_inputs_make_a_pass_inconclusive() -> None:
+    report = build_report([run(seed=2)], [run(seed=1, run_id="base")], rule=Rule())
+    assert judge(report, rule=Rule()).outcome is Outcome.PASS
+    outcome = judge(report, rule=Rule(), unread=["results/broken.json: not valid JSON"])
+    assert outcome.outcome is Outcome.INCONCLUSIVE
+    assert "1 file(s) could not be read: results/broken.json" in outcome.reason
+    assert "unreadable files" in outcome.remedy
