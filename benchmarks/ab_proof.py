@@ -49,10 +49,23 @@ def _log(folder: Path) -> list[dict[str, object]]:
     )
 
 
-def ab_verdicts(folder: Path, kind: str) -> dict[str, list[str]]:
-    """outcome label per (test, flagged policy) for every complete ab run of ``kind``."""
+def _loads(folder: Path) -> dict[str, float]:
+    """Run folder name -> load average when it started (from the log)."""
+    return {
+        Path(str(r["folder"])).name: float(r["load_start"])  # type: ignore[arg-type]
+        for r in _log(folder)
+        if r.get("folder") and "load_start" in r
+    }
+
+
+def ab_verdicts(folder: Path, kind: str, *, max_load: float = math.inf) -> dict[str, list[str]]:
+    """outcome label per (test, flagged policy) for every complete ab run of ``kind`` started below
+    ``max_load`` (load average)."""
     outcomes: dict[str, list[str]] = {}
+    loads = _loads(folder)
     for run in sorted((folder / kind).glob("*/")):
+        if loads.get(run.name, math.inf) >= max_load:
+            continue
         try:
             base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
         except Exception:
@@ -189,6 +202,16 @@ def loads(folder: Path) -> str:
     return f"load average: median {np.median(values):.1f}, range {min(values):.1f}-{max(values):.1f}"
 
 
+def _print_ab(folder: Path, max_load: float) -> None:
+    for kind, name in (("ab_aa", "A/A"), ("ab_ab", "A/B (known slowdown)")):
+        for label, values in ab_verdicts(folder, kind, max_load=max_load).items():
+            n = len(values)
+            print(
+                f"{name:22s} {label:22s} fail {_ci(values.count('fail'), n)}; "
+                f"inconclusive {values.count('inconclusive')}; pass {values.count('pass')}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -196,18 +219,17 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--simulate", type=int, default=0, help="verdicts per simulated row (0: skip)")
     parser.add_argument("--rounds", type=int, nargs="+", default=[6])
+    parser.add_argument(
+        "--quiet", type=float, default=4.0, help="load average below which a run counts as quiet"
+    )
     args = parser.parse_args()
     folder = args.folder
     print(loads(folder))
-    print("\n## bench ab verdicts (real)")
-    for kind, name in (("ab_aa", "A/A"), ("ab_ab", "A/B (known slowdown)")):
-        for label, values in ab_verdicts(folder, kind).items():
-            n = len(values)
-            print(
-                f"{name:22s} {label:22s} fail {_ci(values.count('fail'), n)}; "
-                f"inconclusive {values.count('inconclusive')}; pass {values.count('pass')}"
-            )
+    for title, max_load in (("all", math.inf), (f"load average < {args.quiet:g} at the start", args.quiet)):
+        print(f"\n## bench ab verdicts (real, {title})")
+        _print_ab(folder, max_load)
     print("\n## separate bench run + bench compare verdicts (real)")
+
     for label, values in compare_verdicts(folder).items():
         n = len(values)
         print(f"{label:12s} fail {_ci(values.count('fail'), n)}; inconclusive {values.count('inconclusive')}")
