@@ -139,17 +139,35 @@ class Problem:
         return f"{self.path}: {self.reason}"
 
 
-def json_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, folders as every ``*.json`` inside them (not recursing, hidden files skipped)."""
+# Folders of a results tree that hold no runs: a recursive search leaves them out.
+NOT_RUNS = frozenset({"baselines"})
+
+
+def json_files(paths: Iterable[Path], *, recursive: bool = False) -> list[Path]:
+    """Files as given, folders as every ``*.json`` inside them (hidden files skipped); ``recursive``: in
+    every subfolder too (``results/<host>/...``), except hidden ones and ``baselines`` folders."""
     found: list[Path] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
+        if path.is_dir() and recursive:
+            found.extend(_walk(path))
+        elif path.is_dir():
             found.extend(sorted(p for p in path.glob("*.json") if not p.name.startswith(".")))
         elif path.exists():
             found.append(path)
         else:
             raise BenchError("no such file or folder", field=str(path))
+    return found
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    for path in sorted(folder.rglob("*.json")):
+        parts = path.relative_to(folder).parts
+        if any(p.startswith(".") for p in parts) or any(p in NOT_RUNS for p in parts[:-1]):
+            continue
+        if path.is_file():
+            found.append(path)
     return found
 
 
@@ -161,7 +179,9 @@ class Loaded(Generic[M]):
     problems: tuple[Problem, ...]
 
 
-def load_many(paths: Iterable[Path], load: Callable[[Path], M], *, lenient: bool = False) -> Loaded[M]:
+def load_many(
+    paths: Iterable[Path], load: Callable[[Path], M], *, lenient: bool = False, recursive: bool = False
+) -> Loaded[M]:
     """Load every file given and every ``*.json`` of every folder given.
 
     Strict (default): the first bad file raises. ``lenient``: a bad file found *inside a folder* becomes a
@@ -171,7 +191,7 @@ def load_many(paths: Iterable[Path], load: Callable[[Path], M], *, lenient: bool
     problems: list[Problem] = []
     for given in paths:
         given = Path(given)
-        for file in json_files([given]):
+        for file in json_files([given], recursive=recursive):
             try:
                 documents.append((file, load(file)))
             except BenchError as exc:

@@ -165,7 +165,7 @@ class _Telemetries:
                 device_id=self._request.device_id(provider),
                 interval_s=self._request.sample_interval_s,
                 enabled=self._request.telemetry,
-                **({"dxgi_luid": options["luid"]} if provider == "dml" and "luid" in options else {}),
+                provider_options=options,
             )
         return self._by_provider[provider]
 
@@ -225,6 +225,8 @@ class _Sweep:
             model=resolved.identity,
             provider=provider,
             provider_options=options,
+            genai_provider_options=loaded.genai_options if provider != "cpu" else None,
+            dml_adapter=loaded.dml_adapter,
             device_id=self.request.device_id(provider) if provider != "cpu" else None,
             metrics={"model_load_s": Metric(unit="s", samples=[loaded.load_ns / NS_PER_S])},
             telemetry=probe.sample,

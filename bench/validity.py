@@ -26,6 +26,7 @@ THROTTLED = "throttled"
 HIGH_CV = "high_cv"
 MEMORY_SPILL = "memory_spill"
 CONCURRENT_GPU_PROCESS = "concurrent_gpu_process"
+GPU_PROCESS_NOT_SEEN = "gpu_process_not_seen"
 NO_STABILITY_EVIDENCE = "no_stability_evidence"
 
 
@@ -135,6 +136,8 @@ def _telemetry_flags(telemetry: PointTelemetry) -> list[Reason]:
                 "a device-wide VRAM delta, where one was the source, is invalidated",
             )
         )
+    if telemetry.gpu_process_not_seen:
+        flags.append(Reason(GPU_PROCESS_NOT_SEEN, telemetry.gpu_process_not_seen))
     return flags
 
 

@@ -1,5 +1,9 @@
 """Does the telemetry sampler perturb the measurement? CPU cost and GIL interference of the 10 ms sampler.
 
+This measures the in-process sampler *thread* (what a fake NVML module object still gets; what every run
+got before the sampler process, bench/telemetry/worker.py). The acceptance check of the sampler process
+is benchmarks/telemetry_on_off.py.
+
 Part 1, CPU cost: the process's CPU seconds per wall second while the main thread sleeps inside a
 ``generation`` phase, for: no phase at all (idle), the host-only probe set (provider cpu), and the full
 NVML probe set (provider cuda) over the scripted fake NVML from tests/telemetry/fake_nvml.py. The fake

@@ -92,6 +92,14 @@ def _register() -> None:
 
     app.command("dashboard")(dashboard_cmd.dashboard)
 
+    from bench.cli import ingest as ingest_cmd
+
+    app.command("ingest")(ingest_cmd.ingest)
+
+    from bench.cli import runs as runs_cmd
+
+    app.command("runs")(runs_cmd.runs)
+
     from bench.cli import qualify as qualify_cmd
 
     app.command("qualify")(qualify_cmd.qualify)

@@ -18,6 +18,7 @@ from bench.analysis import regression
 from bench.analysis.threshold import parse_percent
 from bench.atomic import check_file_path
 from bench.ci import append_step_summary, junit_cases, step_summary
+from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_candidates, load_references
 from bench.compare.render import print_report, to_json, to_markdown
@@ -146,11 +147,14 @@ def conclude(
     title: str,
     junit: Path | None = None,
     invalid_points: Sequence[str] = (),
+    unread: Sequence[str] = (),
     fail_on_not_comparable: bool = False,
 ) -> int:
     """The outcome of ``report`` on stderr (with reason and remedy), in ``--junit`` and the GitHub step
     summary; returns the exit code (0 PASS, 1 FAIL, 3 INCONCLUSIVE)."""
-    outcome = judge(report, rule=rule, min_coverage=min_coverage, invalid_points=invalid_points)
+    outcome = judge(
+        report, rule=rule, min_coverage=min_coverage, invalid_points=invalid_points, unread=unread
+    )
     if junit is not None:
         write_junit(junit, junit_cases(report, rule=rule), suite=title)
     summary = append_step_summary(step_summary(report, outcome, title=title))
@@ -180,17 +184,22 @@ def emit(
 
 def compare(
     candidate: Annotated[
-        Path, typer.Argument(help="The new run: a result file, or a folder of result files (rounds).")
+        str,
+        typer.Argument(
+            help="The new run: a result file, a folder of result files (rounds), or the store's runs "
+            "'store:KEY=VALUE&...' (see --where)."
+        ),
     ],
     baseline: Annotated[
         str,
         typer.Argument(
             help="What to compare with: a result file, a folder of runs, a baseline file, a folder of "
-            "baselines (e.g. results/baselines), or a baseline name (see `bench baseline list`)."
+            "baselines (e.g. results/baselines), a baseline name (see `bench baseline list`), or the "
+            "store's runs 'store:KEY=VALUE&...'."
         ),
     ],
     more_candidates: Annotated[
-        list[Path] | None, typer.Option("--candidate", help="More candidate files or folders (repeatable).")
+        list[str] | None, typer.Option("--candidate", help="More candidate files or folders (repeatable).")
     ] = None,
     more_baselines: Annotated[
         list[str] | None, typer.Option("--baseline", "-b", help="More baselines (repeatable).")
@@ -205,6 +214,8 @@ def compare(
     junit: JUnitOption = None,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
+    store: StoreOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Compare a candidate run with a baseline, point by point and metric by metric.
 
@@ -214,20 +225,29 @@ def compare(
     differ in driver or onnxruntime-genai version are named in the header and grouped.
 
     The report states its coverage: which (point, metric) pairs were expected, how many were
-    compared, and why each of the others was not. The Markdown report is appended to
-    $GITHUB_STEP_SUMMARY when that is set.
+    compared, and why each of the others was not. A file inside a folder that cannot be read is
+    reported (path and reason) and left out, and the verdict is then INCONCLUSIVE at best; a file named
+    on its own must be readable. The Markdown report is appended to $GITHUB_STEP_SUMMARY when set.
 
     Exit codes: 0 PASS (no regression, and at least --min-coverage of the expected comparisons decided),
     1 regression, 3 INCONCLUSIVE (too little compared: flagged or invalid points, too few repetitions,
-    no matching baseline, a change beyond the minimum effect not yet significant; the reason and the
-    remedy are printed), 2 bad input.
+    no matching baseline, a change beyond the minimum effect not yet significant, unreadable files; the
+    reason and the remedy are printed), 2 bad input.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
     floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
-    candidates = load_candidates([candidate, *(more_candidates or [])])
-    references = load_references([baseline, *(more_baselines or [])])
+    queries = store_queries(store, where)
+    skipped = SkippedFiles()
+    try:
+        candidates = load_candidates(
+            [candidate, *(more_candidates or [])], queries=queries, on_problem=skipped
+        )
+        references = load_references([baseline, *(more_baselines or [])], queries=queries, on_problem=skipped)
+        queries.check_used()
+    finally:
+        queries.close()
     report = build_report(candidates, references, rule=rule, metrics=metric or None)
     emit(report, json_output=json_output, markdown=markdown)
     code = conclude(
@@ -236,6 +256,7 @@ def compare(
         min_coverage=floor,
         title="bench compare",
         junit=junit,
+        unread=skipped.lines(),
         fail_on_not_comparable=fail_on_not_comparable,
     )
     raise typer.Exit(code=code)

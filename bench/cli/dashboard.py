@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +18,16 @@ from bench.cli.compare import (
     MinEffectOption,
     make_rule,
 )
+from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.dashboard.publish import write_dashboard
+from bench.documents import Problem, load_many
 from bench.errors import BenchError
-from bench.results.files import load_results
+from bench.results.files import load_result
 from bench.results.schema import ResultDocument
+from bench.store.sources import PREFIX as STORE_PREFIX
+from bench.store.sources import StoreQueries
 
 DEFAULT_OUTPUT = Path("dashboards") / "index.html"
 
@@ -31,9 +36,9 @@ def dashboard(
     results: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Result files or folders: the runs the page is about (rounds of one configuration are "
-            "pooled, as in `bench compare`). Default: the newest run in ./results, with the others as "
-            "--history.",
+            help="Result files or folders, or the store's runs 'store:KEY=VALUE&...': the runs the page is "
+            "about (rounds of one configuration are pooled, as in `bench compare`). Default: the newest run "
+            "in ./results (with --store or --where: in the store), with the others as --history.",
             show_default=False,
         ),
     ] = None,
@@ -64,16 +69,27 @@ def dashboard(
     correction: CorrectionOption = None,
     include_flagged: IncludeFlaggedOption = False,
     metric: MetricOption = None,
+    store: StoreOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Write a static dashboard: verdict, runs, sweep charts with the baseline, change per point, trend.
 
     One HTML file with plotly.js and the data inside: it works offline and can be attached to a CI run.
 
+    A file inside a folder that cannot be read is reported (path and reason) and left out; the page is
+    built from the rest. A file named on its own must be readable.
+
     The verdict uses the rule of `bench compare` (same options). Exit codes: 0 written, 2 bad input.
     """
-    candidates, more_history = load_runs(results or [])
-    runs_history = [*more_history, *_load(history or [])]
-    references = load_references(baseline) if baseline else []
+    queries = store_queries(store, where)
+    skipped = SkippedFiles()
+    try:
+        candidates, more_history = load_runs(results or [], queries=queries, on_problem=skipped)
+        runs_history = [*more_history, *_load(history or [], queries=queries, on_problem=skipped)]
+        references = load_references(baseline, queries=queries, on_problem=skipped) if baseline else []
+        queries.check_used()
+    finally:
+        queries.close()
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
@@ -90,16 +106,27 @@ def dashboard(
     size_mb = path.stat().st_size / 1e6
     typer.echo(
         f"dashboard: {path} ({size_mb:.1f} MB, {len(candidates)} candidate run(s), "
-        f"{len(runs_history)} in history)"
+        f"{len(runs_history)} in history"
+        + (f"; {len(skipped.problems)} unreadable file(s) left out" if skipped.problems else "")
+        + ")"
     )
     if open_page:
         webbrowser.open(path.resolve().as_uri())
 
 
-def load_runs(paths: list[Path]) -> tuple[list[ResultDocument], list[ResultDocument]]:
-    """(candidates, history): the runs given; with none given, the newest run of ./results and the rest."""
+def load_runs(
+    paths: list[Path],
+    *,
+    queries: StoreQueries | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> tuple[list[ResultDocument], list[ResultDocument]]:
+    """(candidates, history): the runs given; with none given, the newest run of ./results (of the store,
+    with --store or --where) and the rest."""
+    if not paths and queries is not None and (queries.url or queries.where):
+        documents = queries.documents(STORE_PREFIX)
+        return documents[-1:], documents[:-1]
     if paths:
-        documents = _load(paths)
+        documents = _load(paths, queries=queries, on_problem=on_problem)
         if not documents:
             raise BenchError(
                 "no result files",
@@ -108,7 +135,7 @@ def load_runs(paths: list[Path]) -> tuple[list[ResultDocument], list[ResultDocum
             )
         return documents, []
     folder = Path(os.environ.get("BENCH_RESULTS_DIR") or "results")
-    documents = _load([folder]) if folder.is_dir() else []
+    documents = _load([folder], queries=queries, on_problem=on_problem) if folder.is_dir() else []
     if not documents:
         raise BenchError(
             "no result files",
@@ -119,5 +146,20 @@ def load_runs(paths: list[Path]) -> tuple[list[ResultDocument], list[ResultDocum
     return documents[-1:], documents[:-1]
 
 
-def _load(paths: list[Path]) -> list[ResultDocument]:
-    return load_results(paths)
+def _load(
+    paths: list[Path],
+    *,
+    queries: StoreQueries | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> list[ResultDocument]:
+    """Files, folders (leniently when ``on_problem`` is given) and ``store:`` queries, in the order given."""
+    documents: list[ResultDocument] = []
+    for path in paths:
+        if queries is not None and queries.matches(str(path)):
+            documents.extend(queries.documents(str(path)))
+            continue
+        loaded = load_many([path], load_result, lenient=on_problem is not None)
+        documents.extend(document for _, document in loaded.documents)
+        for problem in loaded.problems:
+            on_problem(problem)  # type: ignore[misc]  # lenient only when on_problem is given
+    return documents

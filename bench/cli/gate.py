@@ -36,10 +36,13 @@ from bench.cli.compare import (
     make_rule,
 )
 from bench.cli.run import EXIT_INTERRUPTED, execute_run
+from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
 from bench.errors import BenchError
 from bench.status import PointStatus
+from bench.store.ingest import store_run
+from bench.store.url import store_url
 
 
 def gate(
@@ -50,7 +53,7 @@ def gate(
             "--baseline",
             "-b",
             help="Baseline to gate against (repeatable): a baseline name, baseline file, result file or "
-            "folder.",
+            "folder, or the store's runs 'store:KEY=VALUE&...' (with --store).",
         ),
     ],
     model: ModelsOption = None,
@@ -70,6 +73,8 @@ def gate(
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
     dashboard: DashboardOption = None,
+    store: StoreOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Run SCENARIO, compare the result with --baseline: PASS (0), FAIL (1) or INCONCLUSIVE (3).
 
@@ -78,15 +83,26 @@ def gate(
     writes the result file into --out like `bench run`. On a runner whose runs drift (a shared cloud
     VM), compare both sides interleaved with `bench ab` instead.
 
+    With --store, --baseline may name the store's runs ('store:KEY=VALUE&...', --where ANDed in) and
+    the result is also saved in the store (as `bench run --store`).
+
     Exit codes: 0 PASS (no regression, and at least --min-coverage of the expected comparisons
     decided), 1 regression or an invalid point (the run failed to measure it), 3 INCONCLUSIVE (too
-    little compared, with the reason and the remedy), 2 bad input, 130 interrupted.
+    little compared, baseline files left out; with the reason and the remedy), 2 bad input,
+    130 interrupted.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
     floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
-    references = load_references(baseline)
+    queries = store_queries(store, where)
+    skipped = SkippedFiles()
+    try:
+        references = load_references(baseline, queries=queries, on_problem=skipped)
+        queries.check_used()
+    finally:
+        queries.close()
+    target = store_url(store) if store else None
     check_output_paths(out_dir=out, dashboard=dashboard)
     outcome = execute_run(
         scenario=scenario,
@@ -101,6 +117,8 @@ def gate(
     )
     document = outcome.document
     print(f"result: {outcome.path} ({document.status})", file=sys.stderr)
+    if target is not None:
+        print(f"store: {store_run(target, document, source=outcome.path)}", file=sys.stderr)
     if document.status == "interrupted":
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not document.points:
@@ -129,6 +147,7 @@ def gate(
         title=title,
         junit=junit,
         invalid_points=invalid,
+        unread=skipped.lines(),
         fail_on_not_comparable=fail_on_not_comparable,
     )
     raise typer.Exit(code=code)

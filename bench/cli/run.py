@@ -22,6 +22,7 @@ from bench.cli.common import (
     WarmupOption,
     check_output_paths,
 )
+from bench.cli.store_options import StoreOption
 from bench.console import RichReporter, make_console, reader_may_leave, summary_table
 from bench.engine.genai import StopFlag
 from bench.errors import BenchError
@@ -31,6 +32,8 @@ from bench.outcome import EXIT_INTERRUPTED
 from bench.results.schema import ResultDocument
 from bench.runner import RunOutcome, RunRequest, run_scenario
 from bench.scenarios import find_scenario, load_scenario, parse_scenario
+from bench.store.ingest import store_run
+from bench.store.url import redact_command, store_url
 from bench.validity import flag_summary
 
 
@@ -66,6 +69,7 @@ def run(
             help="Print each flagged point's reasons as it finishes (always in the result).",
         ),
     ] = False,
+    store: StoreOption = None,
 ) -> None:
     """Run every point of a scenario and write one result file (JSON) into --out.
 
@@ -73,9 +77,12 @@ def run(
     output length forced and verified. Ctrl-C stops after the current step and keeps every completed
     point (status: interrupted); a second Ctrl-C aborts at once.
 
+    With --store, the result file is also saved in the results store (see `bench ingest`).
+
     Exit codes: 0 all points measured, 1 some point invalid, 2 bad input, 130 interrupted.
     """
     check_output_paths(out_dir=out, dashboard=dashboard)
+    target = store_url(store) if store else None  # a bad store URL is refused before the sweep
     outcome = execute_run(
         scenario=scenario,
         models=model or [],
@@ -89,6 +96,7 @@ def run(
         verbose=verbose,
     )
     document = outcome.document
+    stored = store_run(target, document, source=outcome.path) if target else None
     baselines = baseline_check_line(document) if baseline_check and document.points else None
     if dashboard is not None and document.points:
         from bench.dashboard import write_dashboard
@@ -99,7 +107,8 @@ def run(
             typer.echo(
                 json.dumps(
                     run_summary(outcome)
-                    | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None},
+                    | {"baseline_check": baselines, "dashboard": str(dashboard) if dashboard else None}
+                    | {"store": stored},
                     indent=1,
                 )
             )
@@ -113,6 +122,8 @@ def run(
             if dashboard is not None and document.points:
                 console.print(f"dashboard: [bold]{escape(str(dashboard))}[/]")
             console.print(f"result: [bold]{escape(str(outcome.path))}[/] ({document.status})")
+            if stored:
+                console.print(f"store: {escape(stored)}", highlight=False)
     raise typer.Exit(code=exit_code(document))
 
 
@@ -187,6 +198,7 @@ def execute_run(
                 ),
                 reporter=reporter,
                 stop=stop,
+                command=redact_command(sys.argv),  # a store URL's password never reaches the file
             )
     finally:
         if reporter:

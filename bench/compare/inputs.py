@@ -7,15 +7,23 @@ apart by its ``kind`` (``bench.documents.load_any``); anything else is refused w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 from bench import catalogue
 from bench.compare.baselines import BASELINE_DOCUMENT, BaselineDocument
-from bench.documents import json_files, load_any
+from bench.documents import Problem, load_any, load_many
 from bench.errors import BenchError
 from bench.results.schema import RESULT_DOCUMENT, ResultDocument
+
+
+class RunQueries(Protocol):
+    """Runs named by a query instead of a path (``bench.store.sources.StoreQueries``: ``store:...``)."""
+
+    def matches(self, text: str) -> bool: ...
+
+    def documents(self, text: str) -> list[ResultDocument]: ...
 
 
 def resolve_reference(text: str | Path, *, search_dirs: Sequence[Path] | None = None) -> Path:
@@ -41,18 +49,41 @@ def load_document(path: Path) -> ResultDocument | BaselineDocument:
     return cast(ResultDocument | BaselineDocument, load_any(path, (RESULT_DOCUMENT, BASELINE_DOCUMENT)))
 
 
-def load_documents(paths: Iterable[str | Path]) -> list[tuple[Path, ResultDocument | BaselineDocument]]:
-    """Every file given, and every ``*.json`` in every folder given, with the path it came from."""
-    resolved = [resolve_reference(p) for p in paths]
-    files = json_files(resolved)
-    if not files:
-        raise BenchError("no JSON file found", field=", ".join(str(p) for p in resolved))
-    return [(file, load_document(file)) for file in files]
+def load_documents(
+    paths: Iterable[str | Path],
+    *,
+    queries: RunQueries | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> list[tuple[Path, ResultDocument | BaselineDocument]]:
+    """Every file given, every ``*.json`` in every folder given, and every run of every ``store:``
+    query given, with where it came from.
+
+    With ``on_problem``, a file inside a folder that cannot be read is handed to it and the rest still
+    load (a lab folder is never all-or-nothing); a file named on its own is always an error.
+    """
+    given = list(paths)
+    found: list[tuple[Path, ResultDocument | BaselineDocument]] = []
+    for text in given:
+        if queries is not None and queries.matches(str(text)):
+            found.extend((Path(str(text)), d) for d in queries.documents(str(text)))
+            continue
+        loaded = load_many([resolve_reference(text)], load_document, lenient=on_problem is not None)
+        found.extend(loaded.documents)
+        for problem in loaded.problems:
+            on_problem(problem)  # type: ignore[misc]  # lenient only when on_problem is given
+    if not found:
+        raise BenchError("no JSON file found", field=", ".join(str(p) for p in given))
+    return found
 
 
-def load_candidates(paths: Iterable[str | Path]) -> list[ResultDocument]:
+def load_candidates(
+    paths: Iterable[str | Path],
+    *,
+    queries: RunQueries | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> list[ResultDocument]:
     documents = []
-    for path, document in load_documents(paths):
+    for path, document in load_documents(paths, queries=queries, on_problem=on_problem):
         if not isinstance(document, ResultDocument):
             raise BenchError(
                 "a baseline cannot be the candidate",
@@ -63,5 +94,10 @@ def load_candidates(paths: Iterable[str | Path]) -> list[ResultDocument]:
     return documents
 
 
-def load_references(paths: Iterable[str | Path]) -> list[ResultDocument | BaselineDocument]:
-    return [document for _, document in load_documents(paths)]
+def load_references(
+    paths: Iterable[str | Path],
+    *,
+    queries: RunQueries | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> list[ResultDocument | BaselineDocument]:
+    return [document for _, document in load_documents(paths, queries=queries, on_problem=on_problem)]

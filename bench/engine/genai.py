@@ -19,6 +19,9 @@ from typing import Any
 import numpy as np
 
 from bench.errors import BenchError
+from bench.telemetry.adapters import resolve_dml_adapter
+from bench.telemetry.dxgi import DxgiEnumeration, enumerate_adapters
+from bench.telemetry.types import DmlAdapter
 
 Clock = Callable[[], int]
 """Monotonic nanosecond clock. ``time.perf_counter_ns`` is monotonic and the finest clock on Linux
@@ -55,6 +58,8 @@ class LoadedModel:
     tokenizer: Any
     provider: str
     load_ns: int
+    genai_options: dict[str, str] = field(default_factory=dict)  # the provider options genai was given
+    dml_adapter: DmlAdapter | None = None  # provider dml: the adapter those options select
 
 
 def load_model(
@@ -64,15 +69,25 @@ def load_model(
     provider: str,
     provider_options: dict[str, str] | None = None,
     clock: Clock = time.perf_counter_ns,
+    dxgi_adapters: Callable[[], DxgiEnumeration] = enumerate_adapters,
 ) -> LoadedModel:
-    """``og.Config`` with exactly the requested provider, then ``og.Model`` and ``og.Tokenizer``."""
+    """``og.Config`` with exactly the requested provider, then ``og.Model`` and ``og.Tokenizer``.
+
+    Provider dml: the options name an adapter the way bench/telemetry/adapters.py describes, and
+    onnxruntime-genai is given its LUID (it reads ``luid`` and ``device_index`` only, never ``device_id``).
+    """
+    options = dict(provider_options or {})
+    adapter = None
+    if provider == "dml":
+        selection = resolve_dml_adapter(options, enumerate_dxgi=dxgi_adapters)
+        options, adapter = selection.genai_options, selection.record()
     start = clock()
     try:
         config = og.Config(str(path))
         config.clear_providers()
         if provider != "cpu":  # no provider appended means the CPU execution provider
             config.append_provider(provider)
-            for key, value in (provider_options or {}).items():
+            for key, value in options.items():
                 config.set_provider_option(provider, key, str(value))
         model = og.Model(config)
         tokenizer = og.Tokenizer(model)
@@ -82,7 +97,15 @@ def load_model(
             field=str(path),
             hint="check the provider is available (`bench env`) and the folder is a complete model",
         ) from None
-    return LoadedModel(og=og, model=model, tokenizer=tokenizer, provider=provider, load_ns=clock() - start)
+    return LoadedModel(
+        og=og,
+        model=model,
+        tokenizer=tokenizer,
+        provider=provider,
+        load_ns=clock() - start,
+        genai_options=options,
+        dml_adapter=adapter,
+    )
 
 
 @dataclass

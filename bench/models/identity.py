@@ -49,6 +49,12 @@ class QuantizationFacts(BaseModel):
     symmetric: bool | None = None  # False when zero points are present (AWQ-style)
     matmul_weight_bytes: int = Field(ge=0, description="INT4 weights + scales + zero points read per step")
     embedding_bytes: int = Field(ge=0, description="unquantized embedding table (a row per token is read)")
+    weights_by_dtype: dict[str, int] | None = Field(
+        default=None,
+        description="bytes of every weight initializer read once per decode step, by element type "
+        "('int4 (MatMulNBits)', 'float16', ...): all but row-lookup tables (v2)",
+    )
+    weights_unavailable: str | None = Field(default=None, description="why weights_by_dtype is unknown (v2)")
     kv_dtype: str = Field(description="element type of past_key_values, e.g. float16 or float32")
     kv_dtype_bytes: int = Field(gt=0)
 

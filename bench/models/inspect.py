@@ -114,6 +114,55 @@ def _tensor_bytes(tensor: onnx.TensorProto) -> int:
     return int(np.prod(tensor.dims, dtype=np.int64)) * itemsize
 
 
+# Bits per element of initializer types; getattr: older onnx releases lack the newest types.
+_ELEMENT_BITS = {
+    name: bits
+    for names, bits in (
+        (("DOUBLE", "INT64", "UINT64", "COMPLEX64"), 64),
+        (("FLOAT", "INT32", "UINT32"), 32),
+        (("FLOAT16", "BFLOAT16", "INT16", "UINT16"), 16),
+        (("INT8", "UINT8", "BOOL", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ"), 8),
+        (("INT4", "UINT4", "FLOAT4E2M1"), 4),
+    )
+    for name in names
+}
+_LOOKUPS = ("Gather", "GatherBlockQuantized")  # read one row per token, not the whole table
+
+
+def weights_by_dtype(model: onnx.ModelProto) -> tuple[dict[str, int] | None, str | None]:
+    """Bytes of every initializer a decode step reads in full, by element type; or why unknown.
+
+    Row-lookup tables (an initializer whose every consumer is a Gather on it) are left out; a packed
+    ``MatMulNBits`` weight counts as ``int<bits> (MatMulNBits)``, its scales by their own type.
+    """
+    initializers = {tensor.name: tensor for tensor in model.graph.initializer}
+    labels: dict[str, set[str]] = {}
+    lookups_only: dict[str, bool] = {}
+    for node in model.graph.node:
+        bits = next((attr.i for attr in node.attribute if attr.name == "bits"), 4)
+        for position, name in enumerate(node.input):
+            if name not in initializers:
+                continue
+            lookup = node.op_type in _LOOKUPS and position == 0
+            lookups_only[name] = lookups_only.get(name, True) and lookup
+            if node.op_type == "MatMulNBits" and position == 1:
+                labels.setdefault(name, set()).add(f"int{bits} (MatMulNBits)")
+    totals: dict[str, int] = {}
+    for name, only_lookups in lookups_only.items():
+        if only_lookups:
+            continue
+        tensor = initializers[name]
+        type_name = onnx.TensorProto.DataType.Name(tensor.data_type)
+        element_bits = _ELEMENT_BITS.get(type_name)
+        if element_bits is None:
+            return None, f"initializer {name!r} has element type {type_name}, whose size bench does not know"
+        count = int(np.prod(tensor.dims, dtype=np.int64))  # dims are in the graph even for external data
+        label = next(iter(labels[name])) if len(labels.get(name, ())) == 1 else type_name.lower()
+        label = "float32" if label == "float" else label
+        totals[label] = totals.get(label, 0) + (count * element_bits + 7) // 8
+    return dict(sorted(totals.items())), None
+
+
 def _symmetric(with_zero_points: int, without_zero_points: int) -> bool | None:
     """True when no MatMulNBits has zero points, False when all have them, None if mixed or none."""
     if (with_zero_points and without_zero_points) or not (with_zero_points or without_zero_points):
@@ -151,6 +200,7 @@ def quantization_facts(model: onnx.ModelProto, config: dict[str, Any]) -> Quanti
     if kv_type is None:
         raise BenchError(f"the graph has no input {kv_name!r} (past key cache) named by {CONFIG_NAME}")
     kv_dtype = np.dtype(helper.tensor_dtype_to_np_dtype(kv_type))
+    by_dtype, weights_reason = weights_by_dtype(model)
     return QuantizationFacts(
         bits=bits.most_common(1)[0][0] if len(bits) == 1 else None,
         block_size=blocks.most_common(1)[0][0] if len(blocks) == 1 else None,
@@ -159,6 +209,8 @@ def quantization_facts(model: onnx.ModelProto, config: dict[str, Any]) -> Quanti
         embedding_bytes=sum(_tensor_bytes(initializers[name]) for name in embedding_inputs),
         kv_dtype=kv_dtype.name,
         kv_dtype_bytes=kv_dtype.itemsize,
+        weights_by_dtype=by_dtype,
+        weights_unavailable=weights_reason,
     )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench.compare.skus import sku_for
-from bench.telemetry.dxgi import DxgiError, open_video_memory_reader
+from bench.errors import BenchError
+from bench.telemetry.adapters import DmlSelection, resolve_dml_adapter
 from bench.telemetry.gpu import map_cuda_device, map_dml_adapter, read_inventory
 from bench.telemetry.nvml import Nvml, NvmlError
 from bench.telemetry.types import DeviceMapping, Figure, GpuDevice, GpuInventory
@@ -66,14 +67,12 @@ def _read(nvml: Nvml, *, provider: str, device_id: int, platform: str) -> GpuFac
     if provider == "cuda":
         mapping = map_cuda_device(device_id, inventory.devices, device_count=inventory.device_count)
     else:
-        adapter, reason = None, None
+        # The adapter onnxruntime-genai will run on for this device_id (bench/telemetry/adapters.py).
         try:
-            reader = open_video_memory_reader(device_index=device_id)
-            adapter = reader.adapter
-            reader.close()
-        except DxgiError as exc:
-            reason = exc.reason
-        mapping = map_dml_adapter(device_id, inventory.devices, adapter, dxgi_reason=reason)
+            selection = resolve_dml_adapter({"device_id": str(device_id)})
+        except BenchError as exc:
+            selection = DmlSelection({}, f"device_id {device_id}", unavailable=exc.one_line())
+        mapping = map_dml_adapter(inventory.devices, selection)
     device = next((d for d in inventory.devices if d.index == mapping.nvml_index), None)
     if device is None:
         return GpuFacts(

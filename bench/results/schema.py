@@ -16,6 +16,12 @@ loaders refuse versions they do not know):
     values they replaced).
   - ``environment.software.onnxruntime_genai_distribution`` (the installed genai wheel's distribution
     name, e.g. onnxruntime-genai-directml).
+  - GPU/telemetry (issue 11): ``sessions[].genai_provider_options`` and ``sessions[].dml_adapter`` (the
+    DirectML adapter: name, LUID, vendor id, dedicated memory, how it was chosen);
+    ``sessions[].telemetry.device.adapter`` and ``.pci_bus_id``; ``sessions[].telemetry.process_seen``
+    and point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
+    ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
+    ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
   - ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per
     repetition); ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner's run id).
 """
@@ -32,7 +38,13 @@ from bench.environment import HostInfo, ProviderInfo, SoftwareInfo
 from bench.models.identity import ModelIdentity
 from bench.statistics import Summary, summarize
 from bench.status import StatusField
-from bench.telemetry.types import GpuInventory, PointTelemetry, RepetitionTelemetry, SessionTelemetry
+from bench.telemetry.types import (
+    DmlAdapter,
+    GpuInventory,
+    PointTelemetry,
+    RepetitionTelemetry,
+    SessionTelemetry,
+)
 
 SCHEMA_VERSION = 2
 DOCUMENT_KIND = "bench.result"
@@ -116,6 +128,10 @@ class Session(BaseModel):
     model: ModelIdentity
     provider: str
     provider_options: dict[str, str] = Field(default_factory=dict)
+    genai_provider_options: dict[str, str] | None = Field(
+        default=None, description="what onnxruntime-genai was given (dml: device_id becomes luid) (v2)"
+    )
+    dml_adapter: DmlAdapter | None = Field(default=None, description="the DirectML adapter (v2)")
     device_id: int | None = None
     metrics: dict[str, Metric] = Field(default_factory=dict, description="model_load_s")
     telemetry: SessionTelemetry | None = None

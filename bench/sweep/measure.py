@@ -193,6 +193,7 @@ def build_point(job: PointJob, attempt: Attempt, *, started_at: datetime, finish
             generations=generations,
             decode_tokens_per_s=metrics["decode_tokens_per_s"].samples,
             generated_tokens=job.generated_tokens,
+            first_token_s=[r.timing.first_token_ns / NS_PER_S for r in attempt.repetitions],
         )
     validity = assess_point(
         error=attempt.error,

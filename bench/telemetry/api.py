@@ -1,8 +1,9 @@
 """The contract between the runner and telemetry.
 
 The runner wraps each measured phase in a ``Telemetry`` context manager and stores the typed sample the
-probe holds after the block. Probes must cost nothing inside the timed decode loop: sampling happens in
-a background thread started on enter and stopped on exit.
+probe holds after the block. Probes must cost nothing inside the timed region: continuous series are
+sampled by a separate process (bench/telemetry/worker.py), told to start on enter and to stop on exit;
+the measuring process itself reads only at those two boundaries.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ class Telemetry(Protocol):
         generations: Sequence[RepetitionTelemetry],
         decode_tokens_per_s: Sequence[float],
         generated_tokens: int,
+        first_token_s: Sequence[float] = (),
     ) -> PointTelemetry:
-        """Aggregate one point's repetitions: peaks, throttled-sample counts, energy/token, roofline."""
+        """Aggregate one point's repetitions: peaks, throttled-sample counts, energy/token, roofline.
+
+        ``first_token_s``: each repetition's time to first token, to split its energy into prefill and
+        decode (without it, those two figures say so).
+        """
 
     def close(self) -> None:
         """Stop background samplers and release the library (e.g. nvmlShutdown)."""

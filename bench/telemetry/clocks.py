@@ -66,8 +66,8 @@ class NvmlClocks:
             name: Reading(partial(bind, "nvmlDeviceGetViolationStatus", handle, constant(policy)))
             for name, policy in VIOLATION_POLICIES.items()
         }
-        self._violation_start: dict[str, Any] = {}
-        self._violation_end: dict[str, Any] = {}
+        self._violation_start: dict[str, int | None] = {}
+        self._violation_end: dict[str, int | None] = {}
         self.mask_counts: dict[int, int] = {}
         self.sm = Stat()
         self.memory = Stat()
@@ -94,13 +94,18 @@ class NvmlClocks:
                 if value is not None:
                     stat.add(value)
 
+    def _violation_ns(self) -> dict[str, int | None]:
+        # Plain ints: the probe is pickled back from the sampler process, NVML structs are not.
+        values = {name: read() for name, read in self._violations.items()}
+        return {name: None if v is None else int(v.violationTime) for name, v in values.items()}
+
     def start(self) -> None:
-        self._violation_start = {name: read() for name, read in self._violations.items()}
+        self._violation_start = self._violation_ns()
         self.poll(slow=True)
 
     def finish(self) -> None:
         self.poll(slow=True)
-        self._violation_end = {name: read() for name, read in self._violations.items()}
+        self._violation_end = self._violation_ns()
 
     def clock_events(self) -> ClockEvents:
         if not self.mask_counts:
@@ -121,7 +126,7 @@ class NvmlClocks:
             if start is None or end is None:
                 figures[name] = Figure.missing("ms", reading.reason or "no reading")
             else:
-                delta_ns = int(end.violationTime) - int(start.violationTime)
+                delta_ns = end - start
                 figures[name] = Figure.of(delta_ns / 1e6, "ms", "nvml-violation-counter", "device")
         return figures
 

@@ -6,9 +6,9 @@ video memory, of the NON_LOCAL group its shared system memory (growth there is a
 
 Everything Windows-specific sits behind ``VideoMemoryReader``; tests use a fake. The ctypes COM path
 below is import-safe on Linux and never called there. It is UNTESTED ON REAL HARDWARE: nobody has run it
-on Windows yet (see docs/TELEMETRY.md). Adapter selection mirrors onnxruntime-genai's DirectML set-up
-(src/dml/dml_helpers.cpp): adapters in ``EnumAdapterByGpuPreference(HIGH_PERFORMANCE)`` order, stopping
-at the first software adapter; a LUID picks one explicitly.
+on Windows yet (see docs/TELEMETRY.md). Both enumeration orders onnxruntime-genai uses are read here
+(``EnumAdapterByGpuPreference(HIGH_PERFORMANCE)`` and plain ``EnumAdapters1``); which adapter DirectML
+runs on is decided in bench/telemetry/adapters.py, and the reader opens that adapter by its LUID.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import contextlib
 import ctypes
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +42,10 @@ _ADAPTER3_QUERY_VIDEO_MEMORY_INFO = 14
 _IID_FACTORY1 = "770aae78-f26f-4dba-a829-253c83d1b387"
 _IID_FACTORY6 = "c1b6694f-ff09-44a9-b03c-77900a0a1d17"
 _IID_ADAPTER3 = "645967a4-1392-4310-a798-8053ce3e93fd"
+
+
+class _NoFactory6(Exception):
+    """Windows before 10 1803: no ``EnumAdapterByGpuPreference``."""
 
 
 class DxgiError(Exception):
@@ -84,6 +88,29 @@ class AdapterInfo:
 
 
 @dataclass(frozen=True)
+class DxgiEnumeration:
+    """The adapters DXGI lists, in both orders onnxruntime-genai uses: (adapter, is software)."""
+
+    plain: Sequence[tuple[AdapterInfo, bool]]
+    high_performance: Sequence[tuple[AdapterInfo, bool]] | None  # None: no IDXGIFactory6
+
+    def plain_hardware(self) -> list[AdapterInfo]:
+        """``device_index`` and ``luid`` order: EnumAdapters1, software adapters skipped."""
+        return [adapter for adapter, software in self.plain if not software]
+
+    def default_order(self) -> list[AdapterInfo]:
+        """Without options: high-performance order up to the first software adapter."""
+        if self.high_performance is None:
+            return self.plain_hardware()
+        found = []
+        for adapter, software in self.high_performance:
+            if software:  # genai stops here: what follows is software or remote (IDD) adapters
+                break
+            found.append(adapter)
+        return found
+
+
+@dataclass(frozen=True)
 class VideoMemoryInfo:
     """``DXGI_QUERY_VIDEO_MEMORY_INFO`` in bytes; ``current_usage`` is this process's usage."""
 
@@ -106,25 +133,30 @@ class VideoMemoryReader(Protocol):
     def close(self) -> None: ...
 
 
-def open_video_memory_reader(*, device_index: int = 0, luid: str | None = None) -> VideoMemoryReader:
-    """The reader for the adapter DirectML would pick; raises ``DxgiError`` (always, off Windows)."""
+def open_video_memory_reader(*, luid: str) -> VideoMemoryReader:
+    """The reader for the hardware adapter with ``luid``; raises ``DxgiError`` (always, off Windows)."""
     if sys.platform != "win32":
         raise DxgiError("DXGI exists on Windows only")
     with _as_dxgi_error("opening the DXGI adapter"):  # pragma: no cover - Windows only
-        return _ComReader.open(device_index=device_index, luid=luid)
+        return _ComReader.open(luid=luid)
 
 
-def list_adapters() -> list[AdapterInfo]:
-    """Hardware adapters in DirectML's order (for ``bench env``); raises ``DxgiError`` off Windows."""
+def enumerate_adapters() -> DxgiEnumeration:
+    """Adapters in both of onnxruntime-genai's orders; raises ``DxgiError`` off Windows."""
     if sys.platform != "win32":
         raise DxgiError("DXGI exists on Windows only")
     with _as_dxgi_error("enumerating DXGI adapters"):  # pragma: no cover - Windows only
-        adapters = _enumerate()
-    try:  # pragma: no cover - Windows only
-        return [info for _, info in adapters]
-    finally:  # pragma: no cover - Windows only
-        for pointer, _ in adapters:
-            _release(pointer)
+        plain = _describe_all(by_preference=False)
+        try:
+            high = _describe_all(by_preference=True)
+        except _NoFactory6:
+            high = None
+    return DxgiEnumeration(plain=plain, high_performance=high)  # pragma: no cover - Windows only
+
+
+def list_adapters() -> list[AdapterInfo]:
+    """Hardware adapters in DirectML's default order (``bench env``; dml ``device_id`` counts these)."""
+    return enumerate_adapters().default_order()
 
 
 # -- ctypes COM (Windows only; nothing below runs on import) --------------------------------------
@@ -211,8 +243,8 @@ def _describe(adapter: ctypes.c_void_p) -> tuple[AdapterInfo, bool]:
     return info, software
 
 
-def _enumerate() -> list[tuple[ctypes.c_void_p, AdapterInfo]]:  # pragma: no cover - Windows only
-    """(IDXGIAdapter3*, info) for each hardware adapter in onnxruntime-genai's DirectML order."""
+def _enumerate(*, by_preference: bool) -> list[tuple[ctypes.c_void_p, AdapterInfo, bool]]:  # pragma: no cover
+    """(IDXGIAdapter3*, info, is software) for every adapter, in high-performance or plain order."""
     try:
         dxgi = ctypes.WinDLL("dxgi")  # type: ignore[attr-defined]
     except OSError as exc:
@@ -222,10 +254,12 @@ def _enumerate() -> list[tuple[ctypes.c_void_p, AdapterInfo]]:  # pragma: no cov
     create.argtypes = [ctypes.POINTER(_GUID), ctypes.POINTER(ctypes.c_void_p)]
     iid_adapter3 = _GUID.parse(_IID_ADAPTER3)
     factory = ctypes.c_void_p()
-    by_preference = create(ctypes.byref(_GUID.parse(_IID_FACTORY6)), ctypes.byref(factory)) >= 0
-    if not by_preference:  # Windows before 10 1803: unordered, software adapters skipped (as genai does)
+    if by_preference:
+        if create(ctypes.byref(_GUID.parse(_IID_FACTORY6)), ctypes.byref(factory)) < 0:
+            raise _NoFactory6()
+    else:
         _check(create(ctypes.byref(_GUID.parse(_IID_FACTORY1)), ctypes.byref(factory)), "CreateDXGIFactory1")
-    found: list[tuple[ctypes.c_void_p, AdapterInfo]] = []
+    found: list[tuple[ctypes.c_void_p, AdapterInfo, bool]] = []
     try:
         index = 0
         while True:
@@ -262,19 +296,21 @@ def _enumerate() -> list[tuple[ctypes.c_void_p, AdapterInfo]]:  # pragma: no cov
             _check(hr, "adapter enumeration")
             index += 1
             info, software = _describe(adapter)
-            if software:
-                _release(adapter)
-                if by_preference:  # everything after the first software adapter is software or remote
-                    break
-                continue
-            found.append((adapter, info))
+            found.append((adapter, info, software))
     except BaseException:
-        for pointer, _ in found:
+        for pointer, _, _ in found:
             _release(pointer)
         raise
     finally:
         _release(factory)
     return found
+
+
+def _describe_all(*, by_preference: bool) -> list[tuple[AdapterInfo, bool]]:  # pragma: no cover
+    adapters = _enumerate(by_preference=by_preference)
+    for pointer, _, _ in adapters:
+        _release(pointer)
+    return [(info, software) for _, info, software in adapters]
 
 
 class _ComReader:  # pragma: no cover - Windows only
@@ -292,19 +328,15 @@ class _ComReader:  # pragma: no cover - Windows only
         )
 
     @classmethod
-    def open(cls, *, device_index: int, luid: str | None) -> _ComReader:
-        adapters = _enumerate()
-        chosen: tuple[ctypes.c_void_p, AdapterInfo] | None = None
-        if luid is not None:
-            chosen = next((a for a in adapters if a[1].luid == luid), None)
-        elif 0 <= device_index < len(adapters):
-            chosen = adapters[device_index]
-        for pointer, _ in adapters:
+    def open(cls, *, luid: str) -> _ComReader:
+        adapters = _enumerate(by_preference=False)
+        hardware = [(pointer, info) for pointer, info, software in adapters if not software]
+        chosen = next(((pointer, info) for pointer, info in hardware if info.luid == luid), None)
+        for pointer, _, _ in adapters:
             if chosen is None or pointer is not chosen[0]:
                 _release(pointer)
         if chosen is None:
-            wanted = f"LUID {luid}" if luid is not None else f"index {device_index}"
-            raise DxgiError(f"no hardware DXGI adapter with {wanted} ({len(adapters)} found)")
+            raise DxgiError(f"no hardware DXGI adapter with LUID {luid} ({len(adapters)} adapters found)")
         return cls(*chosen)
 
     @property

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
-from bench.telemetry.dxgi import NVIDIA_VENDOR_ID, AdapterInfo
+from bench.telemetry.adapters import DmlSelection
+from bench.telemetry.dxgi import NVIDIA_VENDOR_ID
 from bench.telemetry.nvml import Nvml, NvmlError, text
 from bench.telemetry.roofline import nvml_peak_bandwidth_gb_s
 from bench.telemetry.types import MIB, DeviceMapping, GpuDevice, GpuInventory
@@ -291,31 +292,33 @@ def map_cuda_device(
     return _mapped("cuda", requested, device, method="index assuming PCI bus order", ambiguous=ambiguous)
 
 
-def map_dml_adapter(
-    device_id: int,
-    devices: Sequence[GpuDevice],
-    adapter: AdapterInfo | None,
-    *,
-    dxgi_reason: str | None = None,
-) -> DeviceMapping:
+def map_dml_adapter(devices: Sequence[GpuDevice], selection: DmlSelection) -> DeviceMapping:
     """The NVML device behind the DXGI adapter DirectML uses: by PCI device/subsystem id, then by name."""
-    requested = f"dml device_id {device_id}"
+    requested = f"dml {selection.method}"
+    adapter = selection.adapter
+    record = selection.record()
+
+    def mapped(device: GpuDevice, *, method: str, ambiguous: str | None = None) -> DeviceMapping:
+        found = _mapped("dml", requested, device, method=method, ambiguous=ambiguous)
+        label = adapter.label if adapter else None
+        return found.model_copy(update={"adapter": record, "dxgi_adapter": label})
+
     if adapter is None:
         nvidia = list(devices)
         if len(nvidia) == 1:
-            return _mapped(
-                "dml",
-                requested,
+            return mapped(
                 nvidia[0],
                 method="only NVIDIA GPU",
-                ambiguous=f"DXGI unavailable ({dxgi_reason}): DirectML may use another adapter "
+                ambiguous=f"DXGI unavailable ({selection.unavailable}): DirectML may use another adapter "
                 "(an integrated GPU)",
             )
         return DeviceMapping(
             provider="dml",
             requested=requested,
             method="none",
-            unavailable=f"cannot tell which adapter DirectML uses: DXGI unavailable ({dxgi_reason})",
+            adapter=record,
+            unavailable="cannot tell which adapter DirectML uses: "
+            f"DXGI unavailable ({selection.unavailable})",
         )
     label = adapter.label
     if adapter.vendor_id != NVIDIA_VENDOR_ID:
@@ -324,6 +327,7 @@ def map_dml_adapter(
             requested=requested,
             method="none",
             dxgi_adapter=label,
+            adapter=record,
             unavailable=f"DirectML adapter {adapter.description} (vendor {adapter.vendor_id:#06x}) is not an "
             "NVIDIA GPU: NVML does not cover it",
         )
@@ -332,24 +336,18 @@ def map_dml_adapter(
     if len(by_pci) > 1:
         by_pci = [d for d in by_pci if d.name == adapter.description] or by_pci
     if len(by_pci) == 1:
-        return _mapped("dml", requested, by_pci[0], method="pci device + subsystem id", dxgi_adapter=label)
+        return mapped(by_pci[0], method="pci device + subsystem id")
     if len(by_pci) > 1:
-        return _mapped(
-            "dml",
-            requested,
+        return mapped(
             by_pci[0],
             method="pci device + subsystem id",
-            dxgi_adapter=label,
             ambiguous=f"{len(by_pci)} identical GPUs and DXGI gives no PCI bus id: took the first",
         )
     by_name = [d for d in devices if d.name == adapter.description]
     if len(by_name) >= 1:
-        return _mapped(
-            "dml",
-            requested,
+        return mapped(
             by_name[0],
             method="name",
-            dxgi_adapter=label,
             ambiguous=f"{len(by_name)} GPUs share this name: took the first" if len(by_name) > 1 else None,
         )
     return DeviceMapping(
@@ -357,6 +355,7 @@ def map_dml_adapter(
         requested=requested,
         method="none",
         dxgi_adapter=label,
+        adapter=record,
         unavailable=f"no NVML device matches DXGI adapter {adapter.description}",
     )
 
@@ -368,7 +367,6 @@ def _mapped(
     *,
     method: str,
     ambiguous: str | None = None,
-    dxgi_adapter: str | None = None,
 ) -> DeviceMapping:
     return DeviceMapping(
         provider=provider,
@@ -376,7 +374,7 @@ def _mapped(
         nvml_index=device.index,
         uuid=device.uuid,
         name=device.name,
+        pci_bus_id=device.pci_bus_id,
         method=method,
         ambiguous=ambiguous,
-        dxgi_adapter=dxgi_adapter,
     )

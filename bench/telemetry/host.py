@@ -23,34 +23,42 @@ import numpy as np
 import psutil
 
 from bench.telemetry.readings import Span, Stat
-from bench.telemetry.types import MIB, Figure, HostPhase
+from bench.telemetry.types import MIB, Figure, HostPhase, MemorySpan, Series
 
 BANDWIDTH_BUFFER_MIB = 256  # well above the last-level cache of desktop and most server parts
 BANDWIDTH_REPEATS = 5
 
 
 class LinuxPeakRss:
-    """The kernel's per-process RSS high-water mark, reset at the start of each phase."""
+    """The kernel's RSS high-water mark of process ``pid`` (default: this one), reset at each phase start.
+
+    The sampler process resets and reads the measuring process's mark: /proc/<pid>/clear_refs is
+    writable by the process's owner.
+    """
 
     _HWM = re.compile(rb"VmHWM:\s+(\d+) kB")
 
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = pid
+        self._dir = f"/proc/{pid if pid is not None else 'self'}"
+
     def reset(self) -> None:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+        with open(f"{self._dir}/clear_refs", "w", encoding="ascii") as handle:
             handle.write("5")
 
     def peak(self) -> int:
-        with open("/proc/self/status", "rb") as handle:
+        with open(f"{self._dir}/status", "rb") as handle:
             match = self._HWM.search(handle.read())
         if match is None:
-            raise OSError("no VmHWM in /proc/self/status")
+            raise OSError(f"no VmHWM in {self._dir}/status")
         return int(match.group(1)) * 1024
 
     @classmethod
-    def probe(cls) -> LinuxPeakRss | None:
+    def probe(cls, pid: int | None = None) -> LinuxPeakRss | None:
         """Available when the reset works here (not on read-only /proc, gVisor, ...)."""
         if not sys.platform.startswith("linux"):
             return None
-        peak = cls()
+        peak = cls(pid)
         try:
             peak.reset()
             peak.peak()
@@ -83,6 +91,12 @@ class HostProbe:
         self._sys0: tuple[float, float] | None = None
         self._sys1: tuple[float, float] | None = None
         self._t0 = self._t1 = 0.0
+
+    def __getstate__(self) -> dict[str, object]:
+        # Sent back from the sampler process: the figures travel, the psutil handle does not.
+        state = dict(self.__dict__)
+        state["_process"] = None
+        return state
 
     def _rss(self, *, ends: bool = False) -> None:
         try:
@@ -193,6 +207,17 @@ class HostProbe:
             system_available_min_mib=available,
             cpu_freq_mhz=self.freq.series("MHz", "psutil-cpu-freq", unavailable=self._reasons.get("freq")),
         )
+
+
+def missing_host_phase(reason: str) -> HostPhase:
+    """A phase whose host readings were lost (the sampler process failed)."""
+    return HostPhase(
+        rss=MemorySpan.missing(reason),
+        cpu_util_pct=Figure.missing("%", reason),
+        system_cpu_pct=Figure.missing("%", reason),
+        system_available_min_mib=Figure.missing("MiB", reason),
+        cpu_freq_mhz=Series.missing("MHz", reason),
+    )
 
 
 @functools.cache

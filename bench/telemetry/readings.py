@@ -29,6 +29,10 @@ class Reading:
         except NvmlError as exc:
             self._read, self.reason = None, exc.reason
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent back from the sampler process: the library binding stays there, the reason travels.
+        return (_spent, (self.reason,))
+
     def __call__(self) -> Any:
         read = self._read
         if read is None:
@@ -38,6 +42,13 @@ class Reading:
         except NvmlError as exc:
             self._read, self.reason = None, exc.reason
             return None
+
+
+def _spent(reason: str | None) -> Reading:
+    """A ``Reading`` with no library behind it (unpickled): reads nothing, keeps its reason."""
+    reading = Reading.__new__(Reading)
+    reading._read, reading.reason = None, reason
+    return reading
 
 
 class Stat:

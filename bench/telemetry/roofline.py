@@ -1,9 +1,11 @@
 """Memory-bandwidth roofline for decode (pure functions).
 
-A decode step of a batch reads every quantized weight once (shared by the batch) and, per sequence, the
-K and V of every position it attends to. At batch sizes where decode is memory-bound, tokens/s cannot
-exceed ``batch × bandwidth / bytes per step``. The measured rate as a percentage of that bound tells a
-qualification engineer whether a GPU performs as its silicon allows.
+A decode step of a batch reads every weight once (shared by the batch): every initializer the graph
+reads in full, whatever its type (INT4 MatMulNBits, an fp16 LM head, a whole fp16 model, norms), all
+but row-lookup tables such as the embedding; and, per sequence, the K and V of every position it
+attends to. At batch sizes where decode is memory-bound, tokens/s cannot exceed ``batch × bandwidth /
+bytes per step``. The measured rate as a percentage of that bound tells a qualification engineer
+whether a GPU performs as its silicon allows.
 """
 
 from __future__ import annotations
@@ -44,12 +46,19 @@ def decode_roofline(
     quant = model.quantization
     if quant is None:
         raise ValueError("model has no quantization facts (bytes read per step unknown)")
+    if quant.weights_by_dtype is None:
+        raise ValueError(
+            f"weight bytes per step unknown: {quant.weights_unavailable or 'model identity read before v2'}"
+        )
+    weight_bytes = sum(quant.weights_by_dtype.values())
+    if weight_bytes <= 0:
+        raise ValueError("no weight initializer is read per decode step (weights outside the graph?)")
     context = mean_decode_context(prompt_tokens=prompt_tokens, output_tokens=output_tokens)
     kv_per_token = model.architecture.kv_cache_bytes(
         tokens=1, batch_size=batch_size, dtype_bytes=quant.kv_dtype_bytes
     )
     kv_bytes = kv_per_token * context
-    bytes_per_step = quant.matmul_weight_bytes + kv_bytes
+    bytes_per_step = weight_bytes + kv_bytes
     if peak_bandwidth.value is None or bytes_per_step <= 0:
         reason = peak_bandwidth.unavailable or "no bytes read per step"
         bound = Figure.missing("tokens/s", f"peak bandwidth unavailable: {reason}")
@@ -68,7 +77,8 @@ def decode_roofline(
             100 * measured_tokens_per_s / bound.value, "%", method="median decode tokens/s / bound"
         )
     return Roofline(
-        weight_bytes=quant.matmul_weight_bytes,
+        weight_bytes=weight_bytes,
+        weights_by_dtype=dict(quant.weights_by_dtype),
         kv_bytes_per_step=kv_bytes,
         mean_context_tokens=context,
         bytes_per_step=bytes_per_step,

@@ -1,13 +1,16 @@
 """Background sampler: calls ``poll(tick)`` every ``interval_s`` on a daemon thread while a phase runs.
 
-One thread per tracked phase, started on enter and joined on exit, rather than one long-lived thread
-with phase markers: nothing polls between phases (warmups, tokenization, the runner's bookkeeping), a
-phase's readings can never leak into the next one, and starting a thread (~0.1 ms) happens outside the
-timed region, before the clock starts.
+It runs inside the sampler process (bench/telemetry/worker.py), not in the process that measures: there
+it has an interpreter and a GIL of its own. In the measuring process a thread could not stay out of the
+timed region: onnxruntime-genai's Python bindings hold the GIL for the whole of ``append_tokens`` and
+``generate_next_token`` (src/python/python.cpp binds them without releasing it), so such a thread runs
+only in the Python gaps between those calls, which lie inside TTFT and every decode step, and the
+measuring thread waits for it. Only tests that inject a fake NVML module object sample on a thread in
+the test process.
 
-The thread holds the GIL only while running ``poll``'s Python code: it sleeps in ``Event.wait`` and
-NVML/ctypes calls release the GIL, and onnxruntime-genai releases it inside its C++ calls, so the
-sampler competes only with the few Python lines the decode loop runs between tokens.
+One thread per tracked phase, started on enter and joined on exit, rather than one long-lived thread
+with phase markers: nothing polls between phases (warmups, tokenization, the runner's bookkeeping) and a
+phase's readings can never leak into the next one.
 
 Ticks run on a fixed schedule (start + k × interval); a tick that falls behind is skipped rather than
 bursting to catch up. The first and final readings are not taken here: the owner takes them

@@ -8,9 +8,11 @@
     point = telemetry.summarize_point(...)
     telemetry.close()
 
-Each tracked window takes a first reading on enter, polls in a background thread (load and generation;
-Generator creation is short and only needs its two ends), and a final reading on exit. Nothing a probe
-does can raise into the measurement: a failing reading becomes "unavailable: <reason>".
+Each tracked window takes a first reading on enter, is polled by the sampler process while it runs
+(load and generation; Generator creation is short and only needs its two ends; see worker.py), and takes
+a final reading on exit. The measuring process itself works only at those two boundaries (and reads
+DXGI there, which only it can). Nothing a probe does can raise into the measurement: a failing reading
+becomes "unavailable: <reason>".
 """
 
 from __future__ import annotations
@@ -19,22 +21,29 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Generic, Literal, TypeVar
 
 from bench.errors import BenchError
 from bench.models.identity import ModelIdentity
 from bench.providers import GPU_PROVIDERS
+from bench.telemetry.adapters import DmlSelection, resolve_dml_adapter, select_dml_adapter
 from bench.telemetry.api import Phase, PointShape, Probe, Telemetry
-from bench.telemetry.clocks import NvmlClocks
-from bench.telemetry.dxgi import DxgiError, VideoMemoryReader, open_video_memory_reader
-from bench.telemetry.energy import NvmlEnergy, average_power
+from bench.telemetry.dxgi import (
+    DxgiEnumeration,
+    DxgiError,
+    VideoMemoryReader,
+    enumerate_adapters,
+    open_video_memory_reader,
+)
+from bench.telemetry.energy import average_power
 from bench.telemetry.gpu import map_cuda_device, map_dml_adapter, read_inventory, unavailable_inventory
-from bench.telemetry.host import HostProbe, linux_peak_rss, measure_host_bandwidth
+from bench.telemetry.host import linux_peak_rss, measure_host_bandwidth, missing_host_phase
 from bench.telemetry.nvml import Nvml, NvmlError
 from bench.telemetry.roofline import NVML_BANDWIDTH_METHOD
-from bench.telemetry.sampler import DEFAULT_INTERVAL_S, Sampler
+from bench.telemetry.sampler import DEFAULT_INTERVAL_S
 from bench.telemetry.summary import (
     NO_LOAD,
     SessionContext,
@@ -65,61 +74,14 @@ from bench.telemetry.vram import (
     ProcessSnapshot,
     choose_memory_api,
 )
+from bench.telemetry.window import LocalWindow, Parts, PartSpec, WindowReport, build_parts
+from bench.telemetry.worker import REAL_NVML, SamplerError, SamplerProcess, load_nvml_module
 
 T = TypeVar("T")
 
-SLOW_EVERY = 10  # temperature, memory clock, PCIe link, the other process list: every 10th tick (100 ms)
 DISABLED = "telemetry disabled (--no-telemetry)"
 MAX_PIDS_SHOWN = 5  # pids named in an "unverified" VRAM method
-
-
-class _Part(Protocol):
-    polls: bool  # needs the background sampler (False: its start and finish readings say it all)
-
-    def start(self) -> None: ...
-    def poll(self, slow: bool) -> None: ...
-    def finish(self) -> None: ...
-
-
-class _Window:
-    """Starts the probes, samples them in the background, finishes them; never raises into the caller."""
-
-    def __init__(self, parts: Sequence[_Part], interval_s: float | None) -> None:
-        self._parts = tuple(parts)
-        self._polled = tuple(part for part in parts if part.polls)
-        # No thread when nothing needs polling (a CPU run on Linux): nothing can perturb the measurement.
-        self.interval_s = interval_s if self._polled else None
-        self._sampler: Sampler | None = None
-        self.notes: list[str] = []
-        self.duration_s = 0.0
-        self.samples = 0
-        self.skipped = 0
-
-    def _poll(self, tick: int) -> None:
-        slow = tick % SLOW_EVERY == SLOW_EVERY - 1
-        for part in self._polled:
-            part.poll(slow)
-
-    def start(self) -> None:
-        self._t0 = time.perf_counter()
-        for part in self._parts:
-            part.start()
-        if self.interval_s is not None:
-            self._sampler = Sampler(self._poll, interval_s=self.interval_s)
-            self._sampler.__enter__()
-
-    def finish(self) -> None:
-        ticks = 0
-        if self._sampler is not None:
-            self._sampler.stop()
-            ticks = self._sampler.ticks
-            if self._sampler.error is not None:
-                self.notes.append(f"background sampling stopped early: {self._sampler.error!r}")
-            self.skipped = self._sampler.skipped
-        for part in self._parts:
-            part.finish()
-        self.duration_s = time.perf_counter() - self._t0
-        self.samples = ticks + 2
+Sampling = Literal["auto", "process", "thread"]
 
 
 class _Tracked(Generic[T]):
@@ -140,14 +102,12 @@ class _Tracked(Generic[T]):
 
 @dataclass
 class _PhaseState:
-    """The probes of one window (the NVML ones are None without a GPU, ``dxgi`` off DirectML)."""
+    """One open window: probes sampled here (tests) or in the sampler process; DXGI always here."""
 
-    window: _Window
-    host: HostProbe
-    memory: NvmlMemory | None
-    clocks: NvmlClocks | None
-    energy: NvmlEnergy | None
+    local: LocalWindow | None
     dxgi: DxgiMemory | None
+    energy_trace: bool
+    entered: float = field(default_factory=time.perf_counter)  # when the caller got control back
 
 
 class CollectingTelemetry:
@@ -163,9 +123,12 @@ class CollectingTelemetry:
         nvml_reason: str | None,
         dxgi: VideoMemoryReader | None,
         dxgi_reason: str | None,
+        dml_selection: DmlSelection | None = None,
         host_bandwidth: Callable[[], Figure],
         platform: str,
         pid: int,
+        sampler: Callable[[], SamplerProcess] | None = None,
+        force_sampler: bool = False,
     ) -> None:
         self.provider = provider
         self.device_id = device_id
@@ -173,10 +136,14 @@ class CollectingTelemetry:
         self._nvml = nvml
         self._dxgi = dxgi
         self._dxgi_reason = dxgi_reason if provider == "dml" else None
+        self._dml_selection = dml_selection
         self._host_bandwidth = host_bandwidth
         self._platform = platform
+        self._pid = pid
         self._self_pids = {pid}
         self._pid_inferred = False
+        self._process_seen: bool | None = None  # None: no readable process list of the mapped device
+        self._sampler: SamplerProcess | None = None
         self._inventory = (
             read_inventory(nvml, platform=platform)
             if nvml
@@ -190,6 +157,13 @@ class CollectingTelemetry:
         self._memory_kwargs: dict[str, Any] = {}
         self._notes: list[str] = []
         self._connect_gpu(nvml_reason)
+        polls = self._handle is not None or linux_peak_rss() is None  # NVML series, or RSS by polling
+        if sampler is not None and (polls or force_sampler):
+            try:
+                self._sampler = sampler()
+            except SamplerError as exc:  # sample nothing rather than sample inside the timed region
+                self._notes.append(f"no background telemetry, phase ends only: {exc.reason}")
+        self._poll_here = sampler is None  # only tests (a fake NVML module) sample on a thread here
         # Session state, set by track_load and read by the phases and summaries after it.
         self._baseline: dict[ProcessKind, ProcessSnapshot] | None = None
         self._baseline_device_mib: float | None = None
@@ -210,8 +184,8 @@ class CollectingTelemetry:
         if self.provider == "cuda":
             self.mapping = map_cuda_device(self.device_id, devices, device_count=self._inventory.device_count)
         else:
-            adapter = self._dxgi.adapter if self._dxgi is not None else None
-            self.mapping = map_dml_adapter(self.device_id, devices, adapter, dxgi_reason=self._dxgi_reason)
+            selection = self._dml_selection or select_dml_adapter({}, None, reason=self._dxgi_reason)
+            self.mapping = map_dml_adapter(devices, selection)
         if self._nvml is None:
             self._gpu_reason = nvml_reason or "NVML unavailable"
             return
@@ -235,17 +209,26 @@ class CollectingTelemetry:
     def inventory(self) -> GpuInventory:
         return self._inventory
 
+    @property
+    def pids(self) -> frozenset[int]:
+        """This process's pid, and the one NVML lists for it when it runs in another PID namespace."""
+        return frozenset(self._self_pids)
+
     def track_load(self) -> _Tracked[SessionTelemetry]:
         return _Tracked(lambda: self._begin(interval_s=self.interval_s, baseline=None), self._end_load)
 
     def track_phase(self, phase: Phase, *, point: PointShape) -> _Tracked[RepetitionTelemetry]:
-        interval = self.interval_s if phase == "generation" else None  # setup: its two ends suffice
+        generation = phase == "generation"
+        interval = self.interval_s if generation else None  # setup: its two ends suffice
         return _Tracked(
-            lambda: self._begin(interval_s=interval, baseline=self._baseline),
+            lambda: self._begin(interval_s=interval, baseline=self._baseline, energy_trace=generation),
             lambda state, exc: self._end_phase(phase, state, exc),
         )
 
     def close(self) -> None:
+        if self._sampler is not None:
+            self._sampler.close()
+            self._sampler = None
         if self._dxgi is not None:
             with contextlib.suppress(DxgiError):
                 self._dxgi.close()
@@ -256,34 +239,53 @@ class CollectingTelemetry:
 
     # -- windows -------------------------------------------------------------------------------
 
+    def _spec(self, *, baseline: dict[ProcessKind, ProcessSnapshot] | None, energy_trace: bool) -> PartSpec:
+        nvml_index = self.mapping.nvml_index if self._handle is not None and self.mapping else None
+        return PartSpec(
+            pid=self._pid,
+            kernel_peak=linux_peak_rss() is not None,
+            nvml_index=nvml_index,
+            memory_api=self._memory_api,
+            memory_kwargs=dict(self._memory_kwargs),
+            primary=PRIMARY_LIST.get(self.provider, "compute"),
+            self_pids=frozenset(self._self_pids),
+            baseline=baseline,
+            energy_trace=energy_trace,
+        )
+
     def _begin(
-        self, *, interval_s: float | None, baseline: dict[ProcessKind, ProcessSnapshot] | None
+        self,
+        *,
+        interval_s: float | None,
+        baseline: dict[ProcessKind, ProcessSnapshot] | None,
+        energy_trace: bool = False,
     ) -> _PhaseState:
-        host = HostProbe(kernel_peak=linux_peak_rss())
-        memory = clocks = energy = None
-        parts: list[_Part] = [host]
-        if self._handle is not None and self._nvml is not None:
-            memory = NvmlMemory(
-                self._nvml,
-                self._handle,
-                memory_api=self._memory_api,
-                memory_kwargs=self._memory_kwargs,
-                primary=PRIMARY_LIST[self.provider],
-                self_pids=self._self_pids,
-                baseline=baseline,
-            )
-            clocks = NvmlClocks(self._nvml, self._handle)
-            energy = NvmlEnergy(self._nvml, self._handle)
-            parts += [memory, clocks, energy]
+        spec = self._spec(baseline=baseline, energy_trace=energy_trace)
+        # DXGI reports the calling process's own usage, so it is read here, at the two ends only.
         dxgi = DxgiMemory(self._dxgi) if self._dxgi is not None else None
         if dxgi is not None:
-            parts.append(dxgi)
-        window = _Window(parts, interval_s)
-        window.start()
-        return _PhaseState(window, host, memory, clocks, energy, dxgi)
+            dxgi.start()
+        if self._sampler is not None:
+            self._sampler.begin(spec, interval_s)
+            return _PhaseState(None, dxgi, energy_trace)
+        local = LocalWindow(build_parts(spec, self._nvml), interval_s if self._poll_here else None)
+        local.start()
+        return _PhaseState(local, dxgi, energy_trace)
 
-    def _gpu_phase(self, state: _PhaseState) -> GpuPhase | None:
-        memory, clocks, energy = state.memory, state.clocks, state.energy
+    def _report(self, state: _PhaseState) -> WindowReport:
+        report = state.local.finish() if state.local is not None else self._sampler_end()
+        if state.dxgi is not None:
+            state.dxgi.finish()
+        return report
+
+    def _sampler_end(self) -> WindowReport:
+        assert self._sampler is not None
+        return self._sampler.end()
+
+    def _gpu_phase(self, parts: Parts | None) -> GpuPhase | None:
+        if parts is None:
+            return None
+        memory, clocks, energy = parts.memory, parts.clocks, parts.energy
         if memory is None or clocks is None or energy is None or self.mapping is None:
             return None
         series = clocks.series()
@@ -308,9 +310,20 @@ class CollectingTelemetry:
             energy_j=energy.energy(),
         )
 
-    def _finish(self, state: _PhaseState) -> tuple[GpuPhase | None, DxgiPhase | None, HostPhase]:
-        state.window.finish()
-        return self._gpu_phase(state), state.dxgi.result() if state.dxgi else None, state.host.result()
+    def _note_process(self, memory: NvmlMemory | None) -> None:
+        """Whether this process has shown up in the mapped device's own process list (compute for CUDA)."""
+        if memory is None or memory.list_reasons.get(PRIMARY_LIST.get(self.provider, "compute")):
+            return
+        self._process_seen = bool(self._process_seen) or memory.own_seen or self._pid_inferred
+
+    def _finish(
+        self, state: _PhaseState
+    ) -> tuple[WindowReport, GpuPhase | None, DxgiPhase | None, HostPhase]:
+        report = self._report(state)
+        parts = report.parts
+        host = parts.host.result() if parts is not None else missing_host_phase("; ".join(report.notes))
+        dxgi = state.dxgi.result() if state.dxgi else None
+        return report, self._gpu_phase(parts), dxgi, host
 
     def _vram_source(self, gpu: GpuPhase | None, dxgi: DxgiPhase | None) -> tuple[MemorySpan | None, str]:
         """The best VRAM reading this platform gave: DXGI local, then NVML per-process, then device-wide."""
@@ -384,9 +397,9 @@ class CollectingTelemetry:
         )
 
     def _end_load(self, state: _PhaseState, exc: BaseException | None) -> SessionTelemetry:
-        gpu, dxgi, host = self._finish(state)
-        notes = list(self._notes) + state.window.notes
-        memory = state.memory
+        report, gpu, dxgi, host = self._finish(state)
+        notes = list(self._notes) + report.notes
+        memory = report.parts.memory if report.parts is not None else None
         concurrent = gpu.concurrent_processes if gpu else []
         if memory is not None and gpu is not None:
             self._baseline = {kind: dict(snap) for kind, snap in memory.first.items()}
@@ -414,6 +427,7 @@ class CollectingTelemetry:
                     )
                 gpu = gpu.model_copy(update={"concurrent_processes": concurrent, "process_used": process})
             self._baseline_device_mib = gpu.device_used.start_mib
+        self._note_process(memory)
         start, end, _ = self._vram_figures(
             gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
         )
@@ -423,10 +437,10 @@ class CollectingTelemetry:
         if exc is not None:
             notes.append(f"model load failed: {type(exc).__name__}")
         session = SessionTelemetry(
-            duration_s=state.window.duration_s,
-            samples=state.window.samples,
-            skipped=state.window.skipped,
-            interval_s=state.window.interval_s,
+            duration_s=report.duration_s,
+            samples=report.samples,
+            skipped=report.skipped,
+            interval_s=report.interval_s,
             gpu=gpu,
             gpu_unavailable=None if gpu else self._gpu_reason,
             dxgi=dxgi,
@@ -435,6 +449,7 @@ class CollectingTelemetry:
             notes=notes,
             provider=self.provider,
             device=self.mapping,
+            process_seen=self._process_seen,
             vram_baseline_mib=baseline,
             vram_after_load_mib=after,
             vram_weights_mib=difference(end, start, "after model load − before"),
@@ -454,23 +469,27 @@ class CollectingTelemetry:
         )
 
     def _end_phase(self, phase: Phase, state: _PhaseState, exc: BaseException | None) -> RepetitionTelemetry:
-        gpu, dxgi, host = self._finish(state)
-        notes = state.window.notes
+        exited = time.perf_counter()  # before the sampler is asked for its last reading
+        report, gpu, dxgi, host = self._finish(state)
+        notes = report.notes
+        clocks = report.parts.clocks if report.parts is not None else None
+        energy_probe = report.parts.energy if report.parts is not None else None
+        self._note_process(report.parts.memory if report.parts is not None else None)
         concurrent = gpu.concurrent_processes if gpu else []
         start, end, peak = self._vram_figures(
             gpu, dxgi, concurrent=concurrent, baseline_device_mib=self._baseline_device_mib
         )
-        reasons = state.clocks.throttle_reasons() if state.clocks is not None and gpu is not None else []
+        reasons = clocks.throttle_reasons() if clocks is not None and gpu is not None else []
         energy = gpu.energy_j if gpu else Figure.missing("J", self._gpu_reason or "NVML unavailable")
         if exc is not None:
             notes.append(f"phase ended by {type(exc).__name__}")
-        return RepetitionTelemetry(
-            duration_s=state.window.duration_s,
-            samples=state.window.samples,
-            skipped=state.window.skipped,
-            interval_s=state.window.interval_s,
+        repetition = RepetitionTelemetry(
+            duration_s=report.duration_s,
+            samples=report.samples,
+            skipped=report.skipped,
+            interval_s=report.interval_s,
             gpu=gpu,
-            gpu_unavailable=None if gpu else self._gpu_reason,
+            gpu_unavailable=None if gpu else self._gpu_reason or "; ".join(report.notes),
             dxgi=dxgi,
             dxgi_unavailable=None if dxgi else self._dxgi_reason,
             host=host,
@@ -481,8 +500,16 @@ class CollectingTelemetry:
             vram_peak_mib=peak,
             throttled=bool(reasons),
             throttle_reasons=reasons,
-            avg_power_w=average_power(energy, state.window.duration_s),
+            avg_power_w=average_power(energy, report.duration_s),
         )
+        if energy_probe is not None and state.energy_trace:
+            # The trace is timed from the sampler's first reading, taken before this process got its
+            # reply; the caller's TTFT is timed from after it. perf_counter is one clock for every
+            # process of the machine (CLOCK_MONOTONIC, QueryPerformanceCounter): shift by the difference.
+            offset = state.entered - energy_probe.started_at
+            trace = [(t - offset, mj) for t, mj in energy_probe.trace]
+            repetition.keep_energy_trace(trace, energy_probe.reason, end_s=exited - state.entered)
+        return repetition
 
     # -- per point -----------------------------------------------------------------------------
 
@@ -499,6 +526,15 @@ class CollectingTelemetry:
                 self.device.peak_memory_bandwidth_gb_s, "GB/s", NVML_BANDWIDTH_METHOD, "device"
             )
         session = self._session
+        not_seen = None
+        if self.provider == "cuda" and self._process_seen is False and self.mapping is not None:
+            bus = f" (PCI {self.mapping.pci_bus_id})" if self.mapping.pci_bus_id else ""
+            not_seen = (
+                f"this process never appeared in the compute-process list of NVML device "
+                f"{self.mapping.nvml_index}{bus}, the GPU bench maps {self.mapping.requested} to: "
+                "onnxruntime-genai may have run on another GPU (CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER), "
+                "so this GPU's memory, clocks and energy may not be the run's"
+            )
         return SessionContext(
             provider=self.provider,
             weights=session.vram_weights_mib if session else Figure.missing("MiB", NO_LOAD),
@@ -509,6 +545,7 @@ class CollectingTelemetry:
             gpu_reason=self._gpu_reason,
             dxgi_reason=self._dxgi_reason,
             notes=tuple(self._notes),
+            process_not_seen=not_seen,
         )
 
     def summarize_point(
@@ -520,6 +557,7 @@ class CollectingTelemetry:
         generations: Sequence[RepetitionTelemetry | None],
         decode_tokens_per_s: Sequence[float],
         generated_tokens: int,
+        first_token_s: Sequence[float] = (),
     ) -> PointTelemetry:
         return summarize_point(
             context=self._context(),
@@ -529,6 +567,7 @@ class CollectingTelemetry:
             generations=generations,
             decode_tokens_per_s=decode_tokens_per_s,
             generated_tokens=generated_tokens,
+            first_token_s=first_token_s,
         )
 
 
@@ -556,6 +595,7 @@ class DisabledTelemetry:
         generations: Sequence[RepetitionTelemetry | None],
         decode_tokens_per_s: Sequence[float],
         generated_tokens: int,
+        first_token_s: Sequence[float] = (),
     ) -> PointTelemetry:
         return disabled_point(
             provider=self.provider, reason=DISABLED, point=point, model=model, repetitions=len(generations)
@@ -574,33 +614,64 @@ def create_telemetry(
     nvml: Any | None = None,
     dxgi: VideoMemoryReader | None = None,
     dxgi_luid: str | None = None,
+    provider_options: Mapping[str, str] | None = None,
+    dxgi_adapters: Callable[[], DxgiEnumeration] | None = None,
+    open_dxgi: Callable[..., VideoMemoryReader] | None = None,
     host_bandwidth: Callable[[], Figure] | None = None,
     platform: str | None = None,
+    nvml_factory: str | None = None,
+    sampling: Sampling = "auto",
 ) -> Telemetry:
     """Telemetry for one provider and device.
 
-    ``nvml``: a pynvml-like module (default: the real ``pynvml``); ``dxgi``: a ``VideoMemoryReader``
-    (default on Windows for provider dml: the adapter onnxruntime-genai picks for ``device_id``, or the
-    one with ``dxgi_luid`` when its ``luid`` provider option is set, "HighPart:LowPart");
+    ``nvml``: a pynvml-like module (default: the real ``pynvml``). Provider dml: ``provider_options``
+    (the scenario's dml options; without them ``device_id`` / ``dxgi_luid``) choose the adapter as
+    onnxruntime-genai will (bench/telemetry/adapters.py), over ``dxgi_adapters()`` (default: DXGI's
+    enumeration), and ``open_dxgi(luid=...)`` opens the reader of that adapter (``dxgi``: a reader
+    given directly, whose adapter is then the only one known);
     ``host_bandwidth``: returns the CPU roofline's bandwidth (default: measured once per process).
+
+    Sampling: continuous series come from a separate sampler process (bench/telemetry/worker.py), which
+    opens NVML on ``nvml_factory`` ("pynvml", or "module:callable" returning a pynvml-like module). A
+    module object in ``nvml`` cannot cross a process boundary: then ``sampling="auto"`` samples on a
+    thread in this process, which only tests should do (it competes for the GIL with the timed code).
     """
     if not interval_s > 0:
         raise BenchError(f"must be > 0, got {interval_s * 1000:g} ms", field="sample_interval_ms")
     if not enabled:
         return DisabledTelemetry(provider)
     platform = platform or sys.platform
+    if nvml is not None and nvml_factory is not None:
+        raise ValueError("give nvml (a module, sampled on a thread) or nvml_factory (a path), not both")
+    forced = sampling == "process"  # even where nothing polls (a CPU run on Linux), e.g. to test it
+    if sampling == "auto":
+        sampling = "thread" if nvml is not None else "process"
+    factory = nvml_factory or (REAL_NVML if nvml is None else None)
     session: Nvml | None = None
     nvml_reason = None
     try:
-        session = Nvml.open(nvml)
+        session = Nvml.open(nvml if nvml is not None else load_nvml_module(factory))
     except NvmlError as exc:
         nvml_reason = exc.reason
     dxgi_reason = None
-    if provider == "dml" and dxgi is None:
-        try:
-            dxgi = open_video_memory_reader(device_index=device_id, luid=dxgi_luid)
-        except DxgiError as exc:
-            dxgi_reason = exc.reason
+    selection = None
+    if provider == "dml":
+        options = dict(provider_options) if provider_options is not None else {}
+        if provider_options is None and dxgi_luid is not None:
+            options["luid"] = dxgi_luid
+        elif provider_options is None and device_id:
+            options["device_id"] = str(device_id)
+        if dxgi_adapters is None and dxgi is not None:
+            only = [(dxgi.adapter, False)]  # an injected reader: its adapter is the only one known
+            dxgi_adapters = lambda: DxgiEnumeration(plain=only, high_performance=only)  # noqa: E731
+        selection = resolve_dml_adapter(options, enumerate_dxgi=dxgi_adapters or enumerate_adapters)
+        if selection.adapter is None:
+            dxgi_reason = selection.unavailable
+        elif dxgi is None:
+            try:
+                dxgi = (open_dxgi or open_video_memory_reader)(luid=selection.adapter.luid)
+            except DxgiError as exc:
+                dxgi_reason = exc.reason
     return CollectingTelemetry(
         provider=provider,
         device_id=device_id,
@@ -609,7 +680,10 @@ def create_telemetry(
         nvml_reason=nvml_reason,
         dxgi=dxgi if provider == "dml" else None,
         dxgi_reason=dxgi_reason,
+        dml_selection=selection,
         host_bandwidth=host_bandwidth or measure_host_bandwidth,
         platform=platform,
         pid=os.getpid(),
+        sampler=partial(SamplerProcess.start, nvml_factory=factory) if sampling == "process" else None,
+        force_sampler=forced,
     )

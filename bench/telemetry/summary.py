@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bench.models.identity import ModelIdentity
 from bench.telemetry.api import PointShape
+from bench.telemetry.energy import split_energy
 from bench.telemetry.roofline import decode_roofline, kv_cache_theoretical_mib
 from bench.telemetry.types import (
     Figure,
@@ -39,6 +40,7 @@ class SessionContext:
     gpu_reason: str | None = None
     dxgi_reason: str | None = None
     notes: tuple[str, ...] = ()
+    process_not_seen: str | None = None  # CUDA: our pid never in the mapped device's process list
 
 
 def summarize_point(
@@ -50,6 +52,7 @@ def summarize_point(
     generations: Sequence[RepetitionTelemetry | None],
     decode_tokens_per_s: Sequence[float],
     generated_tokens: int,
+    first_token_s: Sequence[float] = (),
 ) -> PointTelemetry:
     setup_reps = [s for s in setups if s is not None]
     reps = [g for g in generations if g is not None]
@@ -72,6 +75,9 @@ def summarize_point(
     throttled = [r for r in reps if r.throttled]
     energy = _mean(
         [r.gpu.energy_j if r.gpu else Figure.missing("J", r.gpu_unavailable or gpu_reason) for r in reps], "J"
+    )
+    prefill_energy, decode_energy = _energy_split(
+        generations, first_token_s, gpu_reason=gpu_reason, decoded_tokens=generated_tokens - point.batch_size
     )
     pcie_generation = _merge([g.pcie_generation for g in gpus], "gen", gpu_reason)
     pcie_width = _merge([g.pcie_width for g in gpus], "lanes", gpu_reason)
@@ -102,6 +108,7 @@ def summarize_point(
             ("throttled", throttled),
             ("memory_spill", spill),
             ("concurrent_gpu_process", concurrent),
+            ("gpu_process_not_seen", context.process_not_seen),
         )
         if on
     ]
@@ -130,11 +137,14 @@ def summarize_point(
         pcie_width=pcie_width,
         energy_j=energy,
         energy_per_token_j=_per_token(energy, generated_tokens),
+        prefill_energy_j=prefill_energy,
+        decode_energy_per_token_j=decode_energy,
         avg_power_w=_mean([r.avg_power_w for r in reps], "W"),
         host_peak_rss_mib=_strict_max([_peak(r.host.rss) for r in reps], "MiB"),
         cpu_util_pct=_mean([r.host.cpu_util_pct for r in reps], "%"),
         roofline=roofline,
         roofline_unavailable=roofline_reason,
+        gpu_process_not_seen=context.process_not_seen,
         flags=flags,
         notes=notes,
     )
@@ -163,6 +173,8 @@ def disabled_point(
         pcie_width=series("lanes"),
         energy_j=figure("J"),
         energy_per_token_j=figure("J/token"),
+        prefill_energy_j=figure("J"),
+        decode_energy_per_token_j=figure("J/token"),
         avg_power_w=figure("W"),
         host_peak_rss_mib=figure("MiB"),
         cpu_util_pct=figure("%"),
@@ -259,6 +271,42 @@ def _per_token(energy: Figure, generated_tokens: int) -> Figure:
     return Figure.of(energy.value / generated_tokens, "J/token", method, "device")
 
 
+def _energy_split(
+    generations: Sequence[RepetitionTelemetry | None],
+    first_token_s: Sequence[float],
+    *,
+    gpu_reason: str,
+    decoded_tokens: int,
+) -> tuple[Figure, Figure]:
+    """Mean prefill energy and mean decode energy per decoded token over the repetitions."""
+    if len(first_token_s) != len(generations):
+        missing = "time to first token of each repetition not given: energy not split"
+        return Figure.missing("J", missing), Figure.missing("J/token", missing)
+    prefills, decodes = [], []
+    for rep, first in zip(generations, first_token_s, strict=True):
+        if rep is None or rep.gpu is None:
+            reason = (rep.gpu_unavailable if rep is not None else None) or gpu_reason
+            prefills.append(Figure.missing("J", reason))
+            decodes.append(Figure.missing("J/token", reason))
+            continue
+        trace, trace_reason, end_s = rep.energy_trace
+        prefill, decode = split_energy(
+            trace, first_token_s=first, end_s=end_s, reason=trace_reason or gpu_reason
+        )
+        prefills.append(prefill)
+        if decode.value is None or decoded_tokens <= 0:
+            decodes.append(
+                Figure.missing("J/token", decode.unavailable or "no tokens decoded after the first")
+            )
+        else:
+            decodes.append(
+                Figure.of(
+                    decode.value / decoded_tokens, "J/token", f"{decode.method} / decoded tokens", "device"
+                )
+            )
+    return _mean(prefills, "J"), _mean(decodes, "J/token")
+
+
 def _merge(parts: Sequence[Series], unit: str, reason: str) -> Series:
     return Series.merge(parts, unit=unit) if parts else Series.missing(unit, reason)
 
@@ -291,13 +339,6 @@ def _pcie_notes(device: GpuDevice | None, generation: Series, width: Series) -> 
     if (max_gen and generation.max < max_gen) or (max_width and width.max < max_width):
         return [
             f"PCIe link ran at gen{generation.max:.0f} x{width.max:.0f} at best while generating, below the "
-            f"maximum gen{max_gen} x{max_width}"
-        ]
-    return []
-    max_gen, max_width = device.pcie_max_generation, device.pcie_max_width
-    if (max_gen and generation.min < max_gen) or (max_width and width.min < max_width):
-        return [
-            f"PCIe link ran at gen{generation.min:.0f} x{width.min:.0f} while generating, below the "
             f"maximum gen{max_gen} x{max_width}"
         ]
     return []

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 Scope = Literal["process", "device", "system"]
+NOT_RECORDED = "not recorded (result written before schema version 2)"
 MIB = 1024 * 1024
 
 
@@ -120,6 +121,24 @@ class MemorySpan(BaseModel):
 # -- GPU identity (once per run) ------------------------------------------------------------------
 
 
+class DmlAdapter(BaseModel):
+    """The DXGI adapter DirectML runs on, as bench told onnxruntime-genai to pick it (v2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str | None = None
+    luid: str | None = Field(default=None, description="HighPart:LowPart, onnxruntime-genai's format")
+    vendor_id: int | None = None
+    device_id: int | None = Field(default=None, description="PCI device id of the adapter")
+    subsys_id: int | None = None
+    dedicated_video_memory_mib: float | None = None
+    selected_by: str = Field(description="e.g. 'device_id 1 (high-performance order) -> luid 0:5678'")
+    genai_options: dict[str, str] = Field(
+        default_factory=dict, description="the dml provider options onnxruntime-genai was given"
+    )
+    unavailable: str | None = Field(default=None, description="why the adapter is unknown (no DXGI)")
+
+
 class DeviceMapping(BaseModel):
     """Which NVML device (and DXGI adapter) stands for the device onnxruntime-genai was told to use."""
 
@@ -131,6 +150,8 @@ class DeviceMapping(BaseModel):
     uuid: str | None = None
     name: str | None = None
     dxgi_adapter: str | None = Field(default=None, description="DXGI adapter description and LUID (DirectML)")
+    adapter: DmlAdapter | None = Field(default=None, description="the DirectML adapter in full (v2)")
+    pci_bus_id: str | None = Field(default=None, description="PCI bus id of the NVML device (v2)")
     method: str = Field(description="how the match was made, e.g. 'index (CUDA_DEVICE_ORDER=PCI_BUS_ID)'")
     ambiguous: str | None = Field(default=None, description="why the match may be wrong, when it may be")
     unavailable: str | None = None
@@ -279,6 +300,10 @@ class SessionTelemetry(_Phase):
 
     provider: str
     device: DeviceMapping | None = None
+    process_seen: bool | None = Field(
+        default=None,
+        description="this process appeared in the mapped device's process list (None: list unreadable) (v2)",
+    )
     vram_baseline_mib: Figure = Field(description="before the model was loaded")
     vram_after_load_mib: Figure
     vram_weights_mib: Figure = Field(description="after load − before load")
@@ -295,6 +320,21 @@ class RepetitionTelemetry(_Phase):
     throttled: bool = Field(description="a throttle reason was seen or a violation counter moved")
     throttle_reasons: list[str] = Field(default_factory=list)
     avg_power_w: Figure
+    # The energy counter's course over a generation phase, (s since start, mJ): kept in memory to split
+    # the energy at the first token when the point is summarized, never written to the result.
+    _energy_trace: list[tuple[float, int]] = PrivateAttr(default_factory=list)
+    _energy_reason: str | None = PrivateAttr(default=None)
+    _energy_end_s: float | None = PrivateAttr(default=None)
+
+    def keep_energy_trace(
+        self, trace: list[tuple[float, int]], reason: str | None, *, end_s: float | None = None
+    ) -> None:
+        """``trace`` timed from when the caller's phase began; ``end_s``: when the caller's phase ended."""
+        self._energy_trace, self._energy_reason, self._energy_end_s = list(trace), reason, end_s
+
+    @property
+    def energy_trace(self) -> tuple[list[tuple[float, int]], str | None, float | None]:
+        return self._energy_trace, self._energy_reason, self._energy_end_s
 
 
 # -- per point ------------------------------------------------------------------------------------
@@ -305,7 +345,12 @@ class Roofline(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    weight_bytes: int = Field(description="INT4 weights + scales + zero points read once per decode step")
+    weight_bytes: int = Field(
+        description="every weight initializer read once per decode step (v2: all dtypes)"
+    )
+    weights_by_dtype: dict[str, int] = Field(
+        default_factory=dict, description="weight_bytes by element type, e.g. 'int4 (MatMulNBits)' (v2)"
+    )
     kv_bytes_per_step: float = Field(
         description="K and V read per step at the mean decode context, whole batch"
     )
@@ -350,13 +395,27 @@ class PointTelemetry(BaseModel):
     pcie_generation: Series
     pcie_width: Series
     energy_j: Figure = Field(description="mean GPU energy of one generation phase (prefill + decode)")
-    energy_per_token_j: Figure
+    energy_per_token_j: Figure = Field(
+        description="energy_j / generated tokens: includes the prefill (see the two figures below)"
+    )
+    prefill_energy_j: Figure = Field(
+        default_factory=lambda: Figure.missing("J", NOT_RECORDED),
+        description="mean energy from the start of the generation phase to the first token (v2)",
+    )
+    decode_energy_per_token_j: Figure = Field(
+        default_factory=lambda: Figure.missing("J/token", NOT_RECORDED),
+        description="mean energy after the first token / tokens decoded after it (v2)",
+    )
     avg_power_w: Figure
     host_peak_rss_mib: Figure
     cpu_util_pct: Figure
     roofline: Roofline | None = None
     roofline_unavailable: str | None = None
+    gpu_process_not_seen: str | None = Field(
+        default=None, description="CUDA: why the mapped GPU may not be the one the run used (v2)"
+    )
     flags: list[str] = Field(
-        default_factory=list, description="throttled, memory_spill, concurrent_gpu_process"
+        default_factory=list,
+        description="throttled, memory_spill, concurrent_gpu_process, gpu_process_not_seen",
     )
     notes: list[str] = Field(default_factory=list)

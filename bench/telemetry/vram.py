@@ -174,9 +174,14 @@ class NvmlMemory:
 
 
 class DxgiMemory:
-    """This process's local (dedicated) and non-local (shared) video memory from a ``VideoMemoryReader``."""
+    """This process's local (dedicated) and non-local (shared) video memory from a ``VideoMemoryReader``.
 
-    polls = True
+    Read at the two ends of a phase only: DXGI reports the calling process's own usage, so the sampler
+    process cannot read it for us, and polling it here would put work inside the timed region. D3D12
+    allocations made while generating stay allocated until the phase ends, so the end is the peak.
+    """
+
+    polls = False
 
     def __init__(self, reader: VideoMemoryReader) -> None:
         self._reader = reader

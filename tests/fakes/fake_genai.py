@@ -67,6 +67,7 @@ class FakeGenai:
     steps_taken: int = 0
     providers_appended: list[str] = field(default_factory=list)
     generator_search: list[dict[str, Any]] = field(default_factory=list)  # options of every Generator
+    provider_options: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def module(self) -> Any:
@@ -85,7 +86,7 @@ class FakeGenai:
                 fake.providers_appended.append(name)
 
             def set_provider_option(self, provider: str, key: str, value: str) -> None:
-                pass
+                fake.provider_options.setdefault(provider, {})[key] = value
 
         class Model:
             def __init__(self, config: Config) -> None:

@@ -29,6 +29,7 @@ def model() -> ModelIdentity:
                 symmetric=True,
                 matmul_weight_bytes=6_000_000_000,
                 embedding_bytes=0,
+                weights_by_dtype={"int4 (MatMulNBits)": 5_250_000_000, "float16": 750_000_000},
                 kv_dtype="float16",
                 kv_dtype_bytes=2,
             )

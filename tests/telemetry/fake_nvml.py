@@ -11,7 +11,9 @@ so a transient value is seen without any timing assumption.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -291,5 +293,31 @@ class FakeNvml:
         return handle.energy_mj
 
 
+class PoweredNvml(FakeNvml):
+    """A fake whose energy counter advances with wall time at ``watts``, in steps of ``update_s``,
+    as the real counter does (it updates every 20-100 ms)."""
+
+    def __init__(self, gpus: list[FakeGpu] | None = None, *, watts: float = 300.0, update_s: float = 0.02):
+        super().__init__(gpus)
+        self.watts = watts
+        self.update_s = update_s
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle: FakeGpu) -> int:
+        self._enter("nvmlDeviceGetTotalEnergyConsumption", handle)
+        steps = int(time.perf_counter() / self.update_s)
+        return handle.energy_mj + int(steps * self.update_s * self.watts * 1000)
+
+
+def gpu_of_parent_process() -> FakeNvml:
+    """Importable by path for the sampler process (``tests.telemetry.fake_nvml:gpu_of_parent_process``):
+    one GPU whose compute-process list holds the process that started the sampler, with 6 GiB."""
+    return PoweredNvml([FakeGpu(compute_processes=[(os.getppid(), 6 * GIB)])])
+
+
 def fake_functions() -> list[str]:
     return sorted(name for name in vars(FakeNvml) if name.startswith("nvml"))
+
+
+def gpu_of_this_process() -> FakeNvml:
+    """The same GPU for sampling on a thread in this process: its list holds this process."""
+    return PoweredNvml([FakeGpu(compute_processes=[(os.getpid(), 6 * GIB)])])

@@ -13,7 +13,7 @@ def test_import_is_safe_and_off_windows_the_reader_says_why():
     if sys.platform == "win32":
         pytest.skip("on Windows the real DXGI path runs")
     with pytest.raises(dxgi.DxgiError, match="Windows only"):
-        dxgi.open_video_memory_reader(device_index=0)
+        dxgi.open_video_memory_reader(luid="0:1")
     with pytest.raises(dxgi.DxgiError, match="Windows only"):
         dxgi.list_adapters()
 

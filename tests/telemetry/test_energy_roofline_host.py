@@ -116,3 +116,34 @@ def test_host_bandwidth_is_measured_and_says_how():
     figure = measure_host_bandwidth(buffer_mib=8, repeats=1, threads=2)
     assert figure.value > 0 and figure.unit == "GB/s"
     assert "numpy copy, 2 thread(s), 8 MiB" in figure.method
+
+
+def test_energy_split_interpolates_the_counter_at_the_first_token():
+    from bench.telemetry.energy import counter_at, split_energy
+
+    trace = [(0.0, 1000), (0.5, 1000 + 50_000), (1.0, 1000 + 100_000), (2.0, 1000 + 300_000)]
+    assert counter_at(trace, 0.75) == 1000 + 75_000
+    assert counter_at(trace, 2.5) is None
+    prefill, decode = split_energy(trace, first_token_s=0.75, reason=None)
+    assert prefill.value == 75.0 and decode.value == 225.0
+
+
+def test_energy_split_refuses_sides_too_short_for_the_counter():
+    from bench.telemetry.energy import split_energy
+
+    trace = [(0.0, 0), (0.1, 10_000), (3.0, 300_000)]
+    prefill, decode = split_energy(trace, first_token_s=0.1, reason=None)
+    assert prefill.value is None and prefill.unavailable.startswith("prefill too short (100 ms < 500 ms)")
+    assert decode.value == pytest.approx(290.0)
+    missing, _ = split_energy([], first_token_s=0.1, reason="not supported on this GPU")
+    assert missing.unavailable == "not supported on this GPU"
+
+
+def test_without_first_token_times_the_energy_is_not_split(fake_nvml, gpu, shape, model):
+    from tests.telemetry.helpers import cuda, summarize
+
+    telemetry = cuda(fake_nvml)
+    with telemetry.track_phase("generation", point=shape) as probe:
+        pass
+    point = summarize(telemetry, shape, model, [], [probe.sample])
+    assert point.prefill_energy_j.unavailable.startswith("time to first token of each repetition not given")

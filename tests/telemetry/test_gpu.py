@@ -3,6 +3,7 @@ from __future__ import annotations
 import pynvml
 import pytest
 
+from bench.telemetry.adapters import DmlSelection
 from bench.telemetry.gpu import cuda_version_text, map_cuda_device, map_dml_adapter, read_inventory
 from bench.telemetry.nvml import Nvml
 from bench.telemetry.types import GpuDevice
@@ -113,32 +114,42 @@ def nvml_devices(*gpus: FakeGpu) -> list[GpuDevice]:
     return inventory(*gpus).devices
 
 
+def chosen(adapter) -> DmlSelection:
+    return DmlSelection({"luid": adapter.luid}, "test", adapter)
+
+
+def no_dxgi(reason: str) -> DmlSelection:
+    return DmlSelection({}, "onnxruntime-genai's default adapter", unavailable=reason)
+
+
 def test_dml_maps_the_adapter_by_pci_ids():
     gpus = nvml_devices(
         FakeGpu(name="NVIDIA RTX A2000", pci_device_id=0x253110DE, pci_subsystem_id=0x151D10DE), FakeGpu()
     )
-    mapping = map_dml_adapter(0, gpus, rtx_4090_adapter())
+    mapping = map_dml_adapter(gpus, chosen(rtx_4090_adapter()))
     assert mapping.nvml_index == 1 and mapping.method == "pci device + subsystem id"
     assert mapping.dxgi_adapter.startswith("NVIDIA GeForce RTX 4090 (LUID 0:4660)")
+    assert mapping.adapter.luid == "0:4660" and mapping.adapter.dedicated_video_memory_mib == 24 * 1024
+    assert mapping.pci_bus_id == "00000000:01:00.0"
 
 
 def test_dml_identical_gpus_are_ambiguous_and_name_is_the_fallback():
     twins = nvml_devices(FakeGpu(), FakeGpu())
-    assert "identical" in map_dml_adapter(0, twins, rtx_4090_adapter()).ambiguous
+    assert "identical" in map_dml_adapter(twins, chosen(rtx_4090_adapter())).ambiguous
     other_ids = nvml_devices(FakeGpu(pci_subsystem_id=0x1))
-    assert map_dml_adapter(0, other_ids, rtx_4090_adapter()).method == "name"
+    assert map_dml_adapter(other_ids, chosen(rtx_4090_adapter())).method == "name"
 
 
 def test_dml_on_a_non_nvidia_adapter_has_no_nvml_device():
     intel = rtx_4090_adapter(description="Intel(R) Arc(TM) A770", vendor_id=0x8086, device_id=0x56A0)
-    mapping = map_dml_adapter(0, nvml_devices(FakeGpu()), intel)
+    mapping = map_dml_adapter(nvml_devices(FakeGpu()), chosen(intel))
     assert mapping.nvml_index is None and "not an NVIDIA GPU" in mapping.unavailable
 
 
 def test_dml_without_dxgi_guesses_only_with_a_single_gpu():
-    one = map_dml_adapter(0, nvml_devices(FakeGpu()), None, dxgi_reason="DXGI exists on Windows only")
+    one = map_dml_adapter(nvml_devices(FakeGpu()), no_dxgi("DXGI exists on Windows only"))
     assert one.nvml_index == 0 and "DirectML may use another adapter" in one.ambiguous
-    two = map_dml_adapter(0, nvml_devices(FakeGpu(), FakeGpu()), None, dxgi_reason="x")
+    two = map_dml_adapter(nvml_devices(FakeGpu(), FakeGpu()), no_dxgi("x"))
     assert two.nvml_index is None and "cannot tell" in two.unavailable
 
 

@@ -260,9 +260,11 @@ def test_dml_reads_dxgi_per_process_memory_and_flags_a_spill(shape, model):
     assert s.vram_weights_mib.value == 6144 and s.vram_weights_mib.method.startswith("dxgi-local")
     with telemetry.track_phase("generator_setup", point=shape) as setup_probe:
         reader.local += 512 * MIB
+    queries = reader.queries
     with telemetry.track_phase("generation", point=shape) as probe:
         reader.non_local += 900 * MIB  # the KV cache no longer fits: WDDM demotes to system memory
-        reader.wait_for_queries(2)
+        time.sleep(0.05)  # 50 sampler intervals: DXGI must still be read at the two ends only
+    assert reader.queries == queries + 2  # DXGI is this process's own: never polled while timed code runs
     rep = probe.sample
     assert rep.dxgi.non_local.peak_mib == 950 and rep.vram_peak_mib.method == "dxgi-local"
     assert rep.gpu.sm_clock_mhz.n > 0  # NVML still gives clocks for the mapped device
@@ -281,9 +283,7 @@ def test_dml_over_its_local_budget_is_a_spill_too(shape, model):
     with telemetry.track_load():
         reader.local = 3 * GIB
     with telemetry.track_phase("generation", point=shape) as probe:
-        reader.local = 5 * GIB
-        reader.wait_for_queries(2)
-        reader.local = 3 * GIB
+        reader.local = 5 * GIB  # still above its budget when the phase ends
     point = summarize(telemetry, shape, model, [], [probe.sample])
     assert point.memory_spill and point.shared_memory_growth_mib.value == 0
     assert point.sm_clock_mhz.unavailable  # no NVIDIA GPU behind this adapter for NVML
@@ -402,3 +402,39 @@ def test_our_pid_without_a_figure_in_the_secondary_list_keeps_the_per_process_fi
     session = load(telemetry, gpu, weights=2 * GIB)
     assert session.gpu.process_used.ok and session.vram_weights_mib.scope == "process"
     assert session.gpu.unreported_processes == []  # our own pid is not "another process"
+
+
+def test_a_cuda_run_whose_process_never_appears_on_the_mapped_gpu_is_flagged(shape, model):
+    # CUDA_VISIBLE_DEVICES / fastest-first order put the run on another GPU: this one only shows a
+    # process that was there before the model was loaded, unchanged.
+    gpu = FakeGpu(compute_processes=[(4242, GIB)])
+    telemetry = cuda(FakeNvml([gpu]))
+    with telemetry.track_load() as load:
+        gpu.used += 2 * GIB  # someone's memory moved, not ours: nothing in the list says it was us
+    with telemetry.track_phase("generation", point=shape) as probe:
+        pass
+    point = summarize(telemetry, shape, model, [], [probe.sample])
+    assert load.sample.process_seen is False and load.sample.device.pci_bus_id == "00000000:01:00.0"
+    assert "gpu_process_not_seen" in point.flags
+    assert "never appeared in the compute-process list of NVML device 0 (PCI 00000000:01:00.0)" in (
+        point.gpu_process_not_seen
+    )
+    validity = assess_point(error=None, token_count_ok=True, metric_cv={}, telemetry=point)
+    assert "gpu_process_not_seen" in validity.codes and validity.status == "flagged"
+
+
+def test_a_cuda_run_seen_on_its_gpu_or_with_no_readable_list_is_not_flagged(shape, model):
+    gpu = FakeGpu()
+    telemetry = cuda(FakeNvml([gpu]))
+    load(telemetry, gpu, weights=GIB)
+    with telemetry.track_phase("generation", point=shape) as probe:
+        pass
+    assert "gpu_process_not_seen" not in summarize(telemetry, shape, model, [], [probe.sample]).flags
+    hidden = FakeGpu().unsupported(LIST)
+    telemetry = cuda(FakeNvml([hidden]))
+    with telemetry.track_load() as session:
+        pass
+    with telemetry.track_phase("generation", point=shape) as probe:
+        pass
+    assert session.sample.process_seen is None
+    assert summarize(telemetry, shape, model, [], [probe.sample]).gpu_process_not_seen is None
