@@ -84,6 +84,10 @@ def _register() -> None:
 
     app.add_typer(baseline_cmd.app, name="baseline")
 
+    from bench.cli import ab as ab_cmd
+
+    app.command("ab")(ab_cmd.ab)
+
     from bench.cli import dashboard as dashboard_cmd
 
     app.command("dashboard")(dashboard_cmd.dashboard)

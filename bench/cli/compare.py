@@ -1,26 +1,34 @@
-"""``bench compare``: a candidate run (or runs) against a baseline; exit 1 on regression.
+"""``bench compare``: a candidate run (or runs) against a baseline; PASS, FAIL or INCONCLUSIVE.
 
-The rule options are defined here once and reused by ``bench gate``.
+The rule options and the way a comparison ends (outcome, JUnit, step summary, exit code) are defined
+here once and reused by ``bench gate`` and ``bench ab``.
 """
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
 from bench.analysis import regression
 from bench.analysis.threshold import parse_percent
+from bench.atomic import check_file_path
+from bench.ci import append_step_summary, junit_cases, step_summary
 from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_candidates, load_references
 from bench.compare.render import print_report, to_json, to_markdown
 from bench.compare.report import ComparisonReport
 from bench.errors import BenchError
+from bench.gating import judge, parse_min_coverage
 from bench.metrics import METRICS
 from bench.outcome import EXIT_FAIL as EXIT_REGRESSION
-from bench.outcome import EXIT_OK
+from bench.outcome import Outcome
+from bench.report.junit import write_junit
 
 AlphaOption = Annotated[
     float | None,
@@ -56,8 +64,26 @@ FailOnNotComparableOption = Annotated[
     bool,
     typer.Option(
         "--fail-on-not-comparable",
-        help="Exit 1 when any point could not be compared: no baseline point, a baseline point not "
-        "measured, a flagged or invalid point.",
+        help="Exit 1 instead of 3 when the verdict is inconclusive (too little was compared).",
+    ),
+]
+MinCoverageOption = Annotated[
+    str,
+    typer.Option(
+        "--min-coverage",
+        help="Share of the expected (point, metric) comparisons that must be decided to PASS; below it "
+        "the verdict is INCONCLUSIVE (exit 3). Default: all of them (every gate metric of every point "
+        "both sides measured). E.g. 90%.",
+    ),
+]
+JUnitOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--junit",
+        help="Also write JUnit XML here: one test case per point x metric (a regression fails, anything "
+        "not decided is skipped with its reason).",
+        dir_okay=False,
+        show_default=False,
     ),
 ]
 MarkdownOption = Annotated[
@@ -105,15 +131,42 @@ def make_rule(
     return regression.Rule(**options)  # type: ignore[arg-type]
 
 
-def exit_code(report: ComparisonReport, *, fail_on_not_comparable: bool = False) -> int:
-    if report.has_regression:
+def check_ci_outputs(*, min_coverage: str, junit: Path | None) -> float:
+    """Parse ``--min-coverage`` and check the ``--junit`` path before anything is measured."""
+    floor = parse_min_coverage(min_coverage)
+    if junit is not None:
+        check_file_path(junit)
+    return floor
+
+
+def conclude(
+    report: ComparisonReport,
+    *,
+    rule: regression.Rule,
+    min_coverage: float,
+    title: str,
+    junit: Path | None = None,
+    invalid_points: Sequence[str] = (),
+    unread: Sequence[str] = (),
+    fail_on_not_comparable: bool = False,
+) -> int:
+    """The outcome of ``report`` on stderr (with reason and remedy), in ``--junit`` and the GitHub step
+    summary; returns the exit code (0 PASS, 1 FAIL, 3 INCONCLUSIVE)."""
+    outcome = judge(
+        report, rule=rule, min_coverage=min_coverage, invalid_points=invalid_points, unread=unread
+    )
+    if junit is not None:
+        write_junit(junit, junit_cases(report, rule=rule), suite=title)
+    summary = append_step_summary(step_summary(report, outcome, title=title))
+    command = title.split()[1] if title.startswith("bench ") and len(title.split()) > 1 else "bench"
+    width = shutil.get_terminal_size().columns  # COLUMNS when set: the table and these lines agree
+    for line in outcome.lines():
+        typer.echo(textwrap.fill(f"{command}: {line}", width=width, subsequent_indent="  "), err=True)
+    if summary is not None:
+        typer.echo(f"{command}: step summary appended to {summary}", err=True)
+    if fail_on_not_comparable and outcome.outcome is Outcome.INCONCLUSIVE:
         return EXIT_REGRESSION
-    # Everything not compared counts: excluded (flagged or invalid) rows, points without a baseline
-    # point, baseline points the candidate did not measure. A runner that throttles on every point must
-    # not pass a gate that asked for everything to be compared.
-    if fail_on_not_comparable and (not report.coverage.complete or report.mismatches):
-        return EXIT_REGRESSION
-    return EXIT_OK
+    return outcome.exit_code
 
 
 def emit(
@@ -157,6 +210,8 @@ def compare(
     include_flagged: IncludeFlaggedOption = False,
     metric: MetricOption = None,
     fail_on_not_comparable: FailOnNotComparableOption = False,
+    min_coverage: MinCoverageOption = "100%",
+    junit: JUnitOption = None,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
     store: StoreOption = None,
@@ -169,15 +224,20 @@ def compare(
     real weights, point missing). Several runs per side (a folder) are pooled as rounds; runs that
     differ in driver or onnxruntime-genai version are named in the header and grouped.
 
-    A file inside a folder that cannot be read is reported (path and reason) and left out; the verdict is
-    then inconclusive at best. A file named on its own must be readable.
+    The report states its coverage: which (point, metric) pairs were expected, how many were
+    compared, and why each of the others was not. A file inside a folder that cannot be read is
+    reported (path and reason) and left out, and the verdict is then INCONCLUSIVE at best; a file named
+    on its own must be readable. The Markdown report is appended to $GITHUB_STEP_SUMMARY when set.
 
-    Exit codes: 0 no regression, 1 regression (or, with --fail-on-not-comparable, anything not
-    comparable), 2 bad input, 3 inconclusive (files left out).
+    Exit codes: 0 PASS (no regression, and at least --min-coverage of the expected comparisons decided),
+    1 regression, 3 INCONCLUSIVE (too little compared: flagged or invalid points, too few repetitions,
+    no matching baseline, a change beyond the minimum effect not yet significant, unreadable files; the
+    reason and the remedy are printed), 2 bad input.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
+    floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
     queries = store_queries(store, where)
     skipped = SkippedFiles()
     try:
@@ -190,5 +250,13 @@ def compare(
         queries.close()
     report = build_report(candidates, references, rule=rule, metrics=metric or None)
     emit(report, json_output=json_output, markdown=markdown)
-    code = exit_code(report, fail_on_not_comparable=fail_on_not_comparable)
-    raise typer.Exit(code=skipped.exit_code(code))
+    code = conclude(
+        report,
+        rule=rule,
+        min_coverage=floor,
+        title="bench compare",
+        junit=junit,
+        unread=skipped.lines(),
+        fail_on_not_comparable=fail_on_not_comparable,
+    )
+    raise typer.Exit(code=code)

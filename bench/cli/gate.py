@@ -1,4 +1,5 @@
-"""``bench gate``: run a scenario, compare it with a baseline, exit 0 or 1. The one command CI needs."""
+"""``bench gate``: run a scenario, compare it with a baseline: PASS, FAIL or INCONCLUSIVE. The one command
+CI needs."""
 
 from __future__ import annotations
 
@@ -19,17 +20,19 @@ from bench.cli.common import (
     check_output_paths,
 )
 from bench.cli.compare import (
-    EXIT_REGRESSION,
     AlphaOption,
     CorrectionOption,
     FailOnNotComparableOption,
     IncludeFlaggedOption,
     JsonReportOption,
+    JUnitOption,
     MarkdownOption,
     MetricOption,
+    MinCoverageOption,
     MinEffectOption,
+    check_ci_outputs,
+    conclude,
     emit,
-    exit_code,
     make_rule,
 )
 from bench.cli.run import EXIT_INTERRUPTED, execute_run
@@ -65,27 +68,33 @@ def gate(
     include_flagged: IncludeFlaggedOption = False,
     metric: MetricOption = None,
     fail_on_not_comparable: FailOnNotComparableOption = False,
+    min_coverage: MinCoverageOption = "100%",
+    junit: JUnitOption = None,
     json_output: JsonReportOption = False,
     markdown: MarkdownOption = False,
     dashboard: DashboardOption = None,
     store: StoreOption = None,
     where: WhereOption = None,
 ) -> None:
-    """Run SCENARIO, compare the result with --baseline, and exit 0 (no regression) or 1 (regression).
+    """Run SCENARIO, compare the result with --baseline: PASS (0), FAIL (1) or INCONCLUSIVE (3).
 
     The baselines are read before anything runs, so a wrong path fails in a second, not after the
-    sweep. The output states the rule (test, alpha, minimum effect, correction) and writes the result
-    file into --out like `bench run`.
+    sweep. The output states the rule (test, alpha, minimum effect, correction) and the coverage, and
+    writes the result file into --out like `bench run`. On a runner whose runs drift (a shared cloud
+    VM), compare both sides interleaved with `bench ab` instead.
 
     With --store, --baseline may name the store's runs ('store:KEY=VALUE&...', --where ANDed in) and
     the result is also saved in the store (as `bench run --store`).
 
-    Exit codes: 0 no regression, 1 regression or an invalid point (the run failed to measure it),
-    2 bad input, 3 inconclusive (baseline files left out), 130 interrupted.
+    Exit codes: 0 PASS (no regression, and at least --min-coverage of the expected comparisons
+    decided), 1 regression or an invalid point (the run failed to measure it), 3 INCONCLUSIVE (too
+    little compared, baseline files left out; with the reason and the remedy), 2 bad input,
+    130 interrupted.
     """
     rule = make_rule(
         alpha=alpha, min_effect=min_effect, correction=correction, include_flagged=include_flagged
     )
+    floor = check_ci_outputs(min_coverage=min_coverage, junit=junit)
     queries = store_queries(store, where)
     skipped = SkippedFiles()
     try:
@@ -122,16 +131,23 @@ def gate(
             documents=[document], report=report, baselines=references, output=dashboard, rule=rule
         )
         print(f"dashboard: {dashboard}", file=sys.stderr)
-    emit(report, json_output=json_output, markdown=markdown, title=f"bench gate {document.scenario.name}")
-    code = exit_code(report, fail_on_not_comparable=fail_on_not_comparable)
+    title = f"bench gate {document.scenario.name}"
+    emit(report, json_output=json_output, markdown=markdown, title=title)
+    # A build that fails to generate is worse than a slow one: never a pass.
     points = {pid: point for group in report.groups for pid, point in group.candidate_points.items()}
-    invalid = [point for point in points.values() if point.status == PointStatus.INVALID]
-    if invalid:  # a build that fails to generate is worse than a slow one: never a pass
-        first = invalid[0]
-        print(
-            f"gate: FAIL: {len(invalid)} of {len(points)} point(s) invalid, e.g. {first.id}: "
-            f"{'; '.join(first.reasons) or 'no reason recorded'}",
-            file=sys.stderr,
-        )
-        code = max(code, EXIT_REGRESSION)
-    raise typer.Exit(code=skipped.exit_code(code))
+    invalid = [
+        f"{point.id}: {'; '.join(point.reasons) or 'no reason recorded'}"
+        for point in points.values()
+        if point.status == PointStatus.INVALID
+    ]
+    code = conclude(
+        report,
+        rule=rule,
+        min_coverage=floor,
+        title=title,
+        junit=junit,
+        invalid_points=invalid,
+        unread=skipped.lines(),
+        fail_on_not_comparable=fail_on_not_comparable,
+    )
+    raise typer.Exit(code=code)

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from bench.documents import Problem
-from bench.outcome import EXIT_INCONCLUSIVE, EXIT_OK
 from bench.store.query import KEYS_HELP
 from bench.store.sources import StoreQueries
 
@@ -44,15 +43,10 @@ class SkippedFiles:
         self.problems.append(problem)
         typer.echo(f"skipped {problem.path}: {problem.reason}", err=True)
 
-    def exit_code(self, code: int) -> int:
-        """A verdict that left files out is not a pass: exit 0 becomes inconclusive (3), said on stderr."""
-        if not self.problems or code != EXIT_OK:
-            return code
-        typer.echo(
-            f"inconclusive: {len(self.problems)} file(s) could not be read and were left out (above)",
-            err=True,
-        )
-        return EXIT_INCONCLUSIVE
+    def lines(self) -> list[str]:
+        """``path: reason`` per skipped file, for the outcome (``bench.gating.judge(unread=...)``): a
+        verdict that left files out is INCONCLUSIVE at best."""
+        return [f"{problem.path}: {problem.reason}" for problem in self.problems]
 
 
 def store_queries(store: str | None, where: list[str] | None) -> StoreQueries:

@@ -107,6 +107,7 @@ def model_key(identity: ModelIdentity) -> str:
                 ("quant", "sym" if twin.symmetric else "asym", "sym" if defaults.symmetric else "asym"),
                 ("dtype", twin.io_dtype, defaults.io_dtype),
                 ("seed", twin.seed, defaults.seed),
+                ("ffn", twin.ffn, defaults.ffn),
             )
             if value != default
         ]

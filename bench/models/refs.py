@@ -6,8 +6,9 @@ A reference is one of
   weights, found through ``BENCH_MODEL_<NAME>`` (e.g. ``BENCH_MODEL_MISTRAL_NEMO_12B=/models/nemo``)
   or ``BENCH_MODELS_DIR`` (a folder holding one sub-folder per registry name);
 * a twin, ``twin:FAMILY:SIZE`` with optional ``:key=value,...`` options ``block_size`` (16, 32, 64,
-  128, 256), ``quant`` (``sym`` or ``asym``), ``seed`` (integer) and ``dtype`` (``float32`` or
-  ``float16``), e.g. ``twin:mistral-nemo-12b:tiny:block_size=32,quant=sym``. Unset options follow
+  128, 256), ``quant`` (``sym`` or ``asym``), ``seed`` (integer), ``dtype`` (``float32`` or
+  ``float16``) and ``ffn`` (MLP width instead of the preset's: a known amount of extra work), e.g.
+  ``twin:mistral-nemo-12b:tiny:block_size=32,quant=sym``. Unset options follow
   the published builds (asymmetric, block 128) and the builder's dtype for the provider;
 * any other string is a path to a folder with a ``genai_config.json``.
 
@@ -33,8 +34,8 @@ from bench.twins.writer import Progress
 
 MODELS_DIR_ENV_VAR = "BENCH_MODELS_DIR"
 TWIN_PREFIX = "twin:"
-TWIN_OPTIONS = ("block_size", "quant", "seed", "dtype")
-TWIN_GRAMMAR = "twin:FAMILY:SIZE[:block_size=N,quant=sym|asym,seed=N,dtype=float32|float16]"
+TWIN_OPTIONS = ("block_size", "quant", "seed", "dtype", "ffn")
+TWIN_GRAMMAR = "twin:FAMILY:SIZE[:block_size=N,quant=sym|asym,seed=N,dtype=float32|float16,ffn=N]"
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def parse_twin_ref(ref: str, *, provider: str = "cpu") -> TwinSpec:
     try:
         block_size = int(options["block_size"]) if "block_size" in options else None
         seed = int(options.get("seed", 0))
+        ffn = int(options["ffn"]) if "ffn" in options else None
     except ValueError as error:
         raise BenchError(
             f"twin option is not an integer in {ref!r}", field="model", hint=str(error)
@@ -129,6 +131,7 @@ def parse_twin_ref(ref: str, *, provider: str = "cpu") -> TwinSpec:
         block_size=block_size,
         symmetric=None if quant is None else QUANT_NAMES[quant],
         seed=seed,
+        ffn=ffn,
     )
 
 

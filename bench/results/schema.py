@@ -22,6 +22,8 @@ loaders refuse versions they do not know):
     and point telemetry ``gpu_process_not_seen`` (+ that flag); point telemetry ``prefill_energy_j`` and
     ``decode_energy_per_token_j``; ``quantization.weights_by_dtype`` / ``.weights_unavailable`` and
     ``roofline.weights_by_dtype`` (the roofline counts every weight initializer by its element type).
+  - ``Point.rounds`` (``bench ab``: the round each repetition was measured in, one entry per
+    repetition); ``ResultDocument.ab`` (``bench ab``: which side this file is, its partner's run id).
 """
 
 from __future__ import annotations
@@ -164,6 +166,10 @@ class Point(BaseModel):
     metrics: dict[str, Metric] = Field(default_factory=dict)
     repetition_telemetry: list[RepetitionTelemetry] = Field(default_factory=list)
     telemetry: PointTelemetry | None = None
+    rounds: list[int] | None = Field(
+        default=None,
+        description="bench ab: the round (0, 1, ...) of each repetition, in sample order; None for bench run",
+    )
     output_sha256: list[str] = Field(
         default_factory=list,
         description="sha256 of each measured repetition's token ids (prompt + output, every sequence)",
@@ -172,6 +178,23 @@ class Point(BaseModel):
     def metric_median(self, name: str) -> float | None:
         metric = self.metrics.get(name)
         return metric.median if metric else None
+
+
+class AbRecord(BaseModel):
+    """``bench ab``: this file is one side of an interleaved A/B run; its partner is the other side."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["baseline", "candidate"]
+    partner_run_id: str
+    rounds_planned: int
+    rounds_completed: int
+    repetitions_per_round: int
+    warmup_per_round: int
+    python: str = Field(description="the interpreter the side's worker ran under")
+    worker: dict[str, Any] = Field(default_factory=dict, description="the worker's handshake (versions)")
+    env: dict[str, str] = Field(default_factory=dict, description="environment variables this side set")
+    order: str = Field(default="ABBA", description="side order per (round + point): A first when even")
 
 
 class ResultDocument(BaseModel):
@@ -190,6 +213,7 @@ class ResultDocument(BaseModel):
     sessions: list[Session] = Field(default_factory=list)
     points: list[Point] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="skipped points and other visible notes")
+    ab: AbRecord | None = None
 
     def session(self, session_id: str) -> Session:
         for session in self.sessions:

@@ -40,6 +40,9 @@ class TwinParameters(BaseModel):
     seed: int
     writer_version: str
     provider: str = Field("cpu", description="execution provider the graph was shaped for (cpu, cuda, dml)")
+    ffn: int | None = Field(
+        default=None, description="MLP width instead of the size preset's (a known extra work)"
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class TwinSpec:
     block_size: int
     symmetric: bool
     seed: int
+    # Width of the MLP (intermediate size) instead of the size preset's: a twin with a known amount of
+    # extra decode work, e.g. a slower candidate for `bench ab` (docs/STATISTICS.md). None: the preset's.
+    ffn: int | None = None
 
     @classmethod
     def create(
@@ -92,6 +98,7 @@ class TwinSpec:
         block_size: int | None = None,
         symmetric: bool | None = None,
         seed: int = 0,
+        ffn: int | None = None,
     ) -> TwinSpec:
         """Validate and fill defaults: quantization like the published builds, dtype like the builder."""
         if family not in FAMILIES:
@@ -125,6 +132,8 @@ class TwinSpec:
         symmetric = published["symmetric"] if symmetric is None else symmetric
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise BenchError(f"seed must be a non-negative integer, got {seed!r}", field="seed")
+        if ffn is not None and (not isinstance(ffn, int) or isinstance(ffn, bool) or ffn <= 0):
+            raise BenchError(f"ffn must be a positive integer, got {ffn!r}", field="ffn")
         return cls(
             family=family,
             size=size,
@@ -133,6 +142,7 @@ class TwinSpec:
             block_size=block_size,
             symmetric=bool(symmetric),
             seed=seed,
+            ffn=ffn,
         )
 
     @property
@@ -141,7 +151,8 @@ class TwinSpec:
 
     @property
     def shape(self) -> Shape:
-        return self.family_data.shape_for(self.size)
+        shape = self.family_data.shape_for(self.size)
+        return shape if self.ffn is None else dataclasses.replace(shape, intermediate_size=self.ffn)
 
     @property
     def quant(self) -> str:
@@ -156,7 +167,7 @@ class TwinSpec:
         """Folder name under the cache root's family folder; also parsed back by ``parse_cache_name``."""
         return (
             f"{self.size}-{self.provider}-{self.io_dtype}-{self.quant}-b{self.block_size}"
-            f"-s{self.seed}-v{WRITER_VERSION}"
+            f"-s{self.seed}{f'-f{self.ffn}' if self.ffn is not None else ''}-v{WRITER_VERSION}"
         )
 
     @property
@@ -164,12 +175,14 @@ class TwinSpec:
         """The canonical twin reference (every option spelled out)."""
         return (
             f"twin:{self.family}:{self.size}:block_size={self.block_size},quant={self.quant},"
-            f"dtype={self.io_dtype},seed={self.seed}"
+            f"dtype={self.io_dtype},seed={self.seed}{f',ffn={self.ffn}' if self.ffn is not None else ''}"
         )
 
     def metadata(self) -> dict[str, Any]:
         """What the writer stamps into model.onnx so a twin folder is recognised wherever it is."""
-        return {**dataclasses.asdict(self), "writer_version": WRITER_VERSION}
+        # ``ffn`` only when set: a preset twin's bytes stay those of earlier builds (no version bump).
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "ffn" or v is not None}
+        return {**fields, "writer_version": WRITER_VERSION}
 
     def to_parameters(self) -> TwinParameters:
         return TwinParameters(
@@ -181,6 +194,7 @@ class TwinSpec:
             seed=self.seed,
             writer_version=WRITER_VERSION,
             provider=self.provider,
+            ffn=self.ffn,
         )
 
 
@@ -194,10 +208,13 @@ def _published_defaults(family: str) -> dict[str, Any]:
 def parse_cache_name(family: str, name: str) -> TwinSpec | None:
     """Inverse of ``TwinSpec.cache_name`` for the current writer version; None for anything else."""
     parts = name.split("-")
-    if len(parts) != 7 or parts[6] != f"v{WRITER_VERSION}":
+    if len(parts) not in (7, 8) or parts[-1] != f"v{WRITER_VERSION}":
         return None
-    size, provider, io_dtype, quant, block, seed, _ = parts
+    size, provider, io_dtype, quant, block, seed = parts[:6]
+    ffn = parts[6] if len(parts) == 8 else None
     if quant not in QUANT_NAMES or not block.startswith("b") or not seed.startswith("s"):
+        return None
+    if ffn is not None and not ffn.startswith("f"):
         return None
     try:
         return TwinSpec.create(
@@ -208,6 +225,7 @@ def parse_cache_name(family: str, name: str) -> TwinSpec | None:
             block_size=int(block[1:]),
             symmetric=QUANT_NAMES[quant],
             seed=int(seed[1:]),
+            ffn=int(ffn[1:]) if ffn is not None else None,
         )
     except (BenchError, ValueError):
         return None

@@ -67,9 +67,9 @@ def test_folders_of_runs_pool_rounds(runs, tmp_path):
     assert ComparisonReport.model_validate_json(result.stdout).candidate == ["new5", "new6"]
 
 
-def test_not_comparable_does_not_fail_unless_asked(runs):
+def test_nothing_comparable_is_inconclusive_and_fails_when_asked(runs):
     result = invoke("compare", runs["base"], SHIPPED)
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     assert (
         "NOTHING WAS COMPARED" in result.output and "no GPU in candidate run (provider cpu)" in result.output
     )
@@ -168,7 +168,7 @@ def test_text_from_files_is_printed_literally_not_as_rich_markup(runs, tmp_path)
     document.points[0].reasons = [hostile]
     path = write_result(document, tmp_path / "hostile.json")
     result = invoke("compare", path, runs["base"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # the flagged point was not compared
     assert hostile in " ".join(result.output.split())
 
 
@@ -207,6 +207,6 @@ def test_flagged_rows_fail_a_gate_that_asked_for_everything_to_be_compared(runs,
     for point in document.points:
         point.status, point.reasons = "flagged", ["throttled: 10 of 10 repetitions ran under HwThermal"]
     throttled = write_result(document, tmp_path / "throttled.json")
-    assert invoke("compare", throttled, runs["base"]).exit_code == 0
+    assert invoke("compare", throttled, runs["base"]).exit_code == 3  # inconclusive, never a pass
     strict = invoke("compare", throttled, runs["base"], "--fail-on-not-comparable")
     assert strict.exit_code == 1 and "excluded (flagged or invalid points)" in strict.output

@@ -44,6 +44,7 @@ def test_key_separates_every_parameter() -> None:
         TwinSpec.create("mistral-nemo-12b", "tiny", symmetric=True),
         TwinSpec.create("mistral-nemo-12b", "tiny", block_size=32),
         TwinSpec.create("mistral-nemo-12b", "tiny", seed=1),
+        TwinSpec.create("mistral-nemo-12b", "tiny", ffn=1152),
     ]
     folders = {cache.twin_folder(spec, root=Path("/cache")) for spec in variants}
 

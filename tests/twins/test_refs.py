@@ -267,3 +267,31 @@ def test_config_naming_a_missing_graph(tiny_twins, tmp_path: Path) -> None:
 )
 def test_prompt_token_range(vocab: int, specials: set[int], expected: tuple[int, int]) -> None:
     assert prompt_token_range(vocab, specials) == expected
+
+
+def test_wider_mlp_twin_is_a_different_model_with_more_work(tiny_twins) -> None:
+    """``ffn=N`` (the known slowdown `bench ab` is proven with) is honest: its own cache folder, its own
+    identity and point ids, a wider graph, and still a twin when given by path."""
+    from bench.models.identity import model_key
+
+    plain = tiny_twins["nemotron-mini-4b"]
+    wide = resolve_model("twin:nemotron-mini-4b:tiny:ffn=1024")
+
+    assert wide.path != plain.path and wide.path.name.endswith("-f1024-v1")
+    assert wide.identity.twin is not None and wide.identity.twin.ffn == 1024
+    assert plain.identity.twin is not None and plain.identity.twin.ffn is None
+    assert model_key(wide.identity) == "twin:nemotron-mini-4b:tiny:ffn=1024"
+    assert model_key(plain.identity) == "twin:nemotron-mini-4b:tiny"
+    assert wide.identity.architecture.intermediate_size == 1024
+    assert plain.identity.architecture.intermediate_size == 768
+    assert wide.identity.quantization is not None and plain.identity.quantization is not None
+    assert wide.identity.quantization.matmul_weight_bytes > plain.identity.quantization.matmul_weight_bytes
+    by_path = resolve_model(str(wide.path))
+    assert by_path.identity.kind == "twin" and by_path.identity.twin == wide.identity.twin
+
+
+def test_ffn_must_be_a_positive_integer() -> None:
+    with pytest.raises(BenchError, match="ffn"):
+        parse_twin_ref("twin:nemotron-mini-4b:tiny:ffn=0")
+    with pytest.raises(BenchError, match="not an integer"):
+        parse_twin_ref("twin:nemotron-mini-4b:tiny:ffn=wide")
