@@ -69,7 +69,7 @@ class _Side:
         from bench.runner import RunRequest, SilentReporter, _Sweep, _Telemetries
         from bench.scenarios import parse_scenario
         from bench.sweep.plan import plan_sweep
-        from bench.telemetry.session import create_telemetry
+        from bench.telemetry.factory import create_telemetry
 
         scenario = parse_scenario(definition, origin="bench ab side")
         self.og = import_genai()
