@@ -44,3 +44,8 @@ def search_dirs(kind: Kind, *, cwd: Path | None = None) -> list[Path]:
         if folder is not None and folder.resolve() not in [f.resolve() for f in folders]:
             folders.append(folder)
     return folders
+
+
+def baseline_dirs(*, cwd: Path | None = None) -> list[Path]:
+    """Every baseline folder that holds a ``*.json``: what "compare with every known baseline" reads."""
+    return [f for f in search_dirs("baselines", cwd=cwd) if f.is_dir() and any(f.glob("*.json"))]

@@ -134,11 +134,7 @@ def baseline_check_line(document: ResultDocument) -> str | None:
     from bench.compare.inputs import load_references
     from bench.compare.render import headline
 
-    folders = [
-        str(folder)
-        for folder in catalogue.search_dirs("baselines")
-        if folder.is_dir() and any(folder.glob("*.json"))
-    ]
+    folders = catalogue.baseline_dirs()
     if not folders:
         return None
     try:

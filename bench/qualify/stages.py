@@ -158,11 +158,7 @@ def run_performance(context: StageContext, report: QualificationReport) -> Stage
         return nothing(run.error or "no run")
     if not document.points:
         return nothing(f"no point measured: {'; '.join(document.status_reasons) or document.status}")
-    folders = (
-        list(context.baselines)
-        if context.baselines is not None
-        else [f for f in catalogue.search_dirs("baselines") if f.is_dir() and any(f.glob("*.json"))]
-    )
+    folders = list(context.baselines) if context.baselines is not None else catalogue.baseline_dirs()
     if not folders:
         return nothing("no baseline found (./results/baselines or the baselines shipped with bench)")
     comparison = build_report([document], load_references(folders), rule=Rule(), metrics=criteria.metrics)

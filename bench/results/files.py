@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.atomic import atomic_write_text
-from bench.documents import Loaded, json_files, load_document, load_many
+from bench.documents import json_files, load_document, load_many
 from bench.results.schema import RESULT_DOCUMENT, ResultDocument
 
 
@@ -47,8 +47,3 @@ def expand_result_paths(paths: Iterable[Path]) -> list[Path]:
 def load_results(paths: Iterable[Path]) -> list[ResultDocument]:
     """Every result given; the first unreadable file raises."""
     return [document for _, document in load_many(paths, load_result).documents]
-
-
-def load_results_leniently(paths: Iterable[Path]) -> Loaded[ResultDocument]:
-    """Every readable result given; each unreadable file inside a folder is reported, not raised."""
-    return load_many(paths, load_result, lenient=True)

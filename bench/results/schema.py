@@ -179,6 +179,17 @@ class Point(BaseModel):
         metric = self.metrics.get(name)
         return metric.median if metric else None
 
+    def shape_columns(self) -> dict[str, str | int]:
+        """What the point is, as flat columns: CSV export, store rows, pytest-benchmark extra_info."""
+        return {
+            "model": self.model,
+            "model_kind": self.model_kind,
+            "provider": self.provider,
+            "prompt_tokens": self.params.prompt_tokens,
+            "batch_size": self.params.batch_size,
+            "output_tokens": self.params.output_tokens,
+        }
+
 
 class AbRecord(BaseModel):
     """``bench ab``: this file is one side of an interleaved A/B run; its partner is the other side."""

@@ -42,10 +42,6 @@ class Where:
     since: datetime | None = None
     until: datetime | None = None
 
-    @property
-    def point_level(self) -> bool:
-        return any(key in self.text for key in POINT_KEYS)
-
     def describe(self) -> str:
         parts = [f"{key}={','.join(values)}" for key, values in self.text.items()]
         if self.since:

@@ -48,6 +48,16 @@ def test_the_search_dirs_are_not_repeated_when_the_user_folder_is_the_shipped_on
     ]
 
 
+def test_baseline_dirs_are_the_folders_holding_a_baseline_user_first(tmp_path):
+    shipped = catalogue.shipped_dir("baselines")
+    assert catalogue.baseline_dirs(cwd=tmp_path) == [shipped]  # no user folder
+    (tmp_path / "results" / "baselines").mkdir(parents=True)
+    (tmp_path / "results" / "baselines" / "README.md").write_text("x")
+    assert catalogue.baseline_dirs(cwd=tmp_path) == [shipped]  # a folder without a baseline is skipped
+    (tmp_path / "results" / "baselines" / "mine.json").write_text("{}")
+    assert catalogue.baseline_dirs(cwd=tmp_path) == [tmp_path / "results" / "baselines", shipped]
+
+
 def test_bench_finds_its_scenarios_and_baselines_from_an_unrelated_folder(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bench", "baseline", "list", "--json"],

@@ -12,9 +12,9 @@ from bench import documents
 from bench.catalogue import shipped_dir
 from bench.compare.baselines import BASELINE_DOCUMENT
 from bench.compare.inputs import load_document
-from bench.documents import DocumentKind, load_any
+from bench.documents import DocumentKind, load_any, load_many
 from bench.errors import BenchError
-from bench.results.files import load_result, load_results, load_results_leniently, write_result
+from bench.results.files import load_result, load_results, write_result
 from bench.results.schema import RESULT_DOCUMENT, SCHEMA_VERSION, ResultDocument
 from tests.dashboard.conftest import NORMAL_1
 
@@ -87,7 +87,7 @@ def test_a_folder_loads_leniently_with_each_bad_file_and_its_reason(tmp_path):
     shutil.copy(NORMAL_1, tmp_path / "good.json")
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "future.json").write_text('{"kind": "bench.result", "schema_version": 9}', encoding="utf-8")
-    loaded = load_results_leniently([tmp_path])
+    loaded = load_many([tmp_path], load_result, lenient=True)
     assert [path.name for path, _ in loaded.documents] == ["good.json"]
     problems = {p.path.name: p.reason for p in loaded.problems}
     assert problems.keys() == {"broken.json", "future.json"}
@@ -100,4 +100,4 @@ def test_a_folder_loads_leniently_with_each_bad_file_and_its_reason(tmp_path):
     with pytest.raises(BenchError, match="not valid JSON"):
         load_results([tmp_path])
     with pytest.raises(BenchError, match="not valid JSON"):
-        load_results_leniently([tmp_path / "broken.json"])
+        load_many([tmp_path / "broken.json"], load_result, lenient=True)
