@@ -134,8 +134,14 @@ def test_the_real_cpu_build_takes_the_pinned_search_over_the_model_config(tmp_pa
         command=["bench", "run"],
     )
     (session,) = outcome.document.sessions
-    assert session.search is not None and session.search.verified
-    assert session.search.replaced == {"num_beams": 4, "repetition_penalty": 1.3, "early_stopping": True}
+    assert session.search is not None
+    import onnxruntime_genai as og
+
+    if hasattr(og.GeneratorParams, "get_search_options"):  # onnxruntime-genai >= 0.13 reads options back
+        assert session.search.verified
+        assert session.search.replaced == {"num_beams": 4, "repetition_penalty": 1.3, "early_stopping": True}
+    else:  # older builds (the lowest-direct CI step): pinned, and recorded as not verified
+        assert not session.search.verified and session.search.replaced == {}
     (point,) = outcome.document.points
     assert point.status != "invalid", point.reasons
     assert len(set(point.output_sha256)) == 1  # greedy: the same tokens in every repetition
