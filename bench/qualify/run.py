@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import URL
+
 from bench.atomic import atomic_write_text
 from bench.engine.genai import StopFlag, import_genai
 from bench.environment import collect_host, collect_providers, collect_software
@@ -34,6 +36,9 @@ from bench.qualify.stages import (
 )
 from bench.results.files import new_run_id
 from bench.runner import TelemetryFactory
+from bench.store import open_store
+from bench.store.ingest import ingest
+from bench.store.url import store_url
 from bench.telemetry.factory import create_telemetry
 
 RUNS_SUBDIR = "runs"
@@ -80,8 +85,7 @@ def qualify(
     and the baselines shipped with bench). ``scenario_dirs``: where the performance scenario's bare name
     is looked up (the CLI passes ./scenarios and the scenarios shipped with bench).
     """
-    if store is not None:
-        _check_store(store)
+    store_at = store_url(store) if store is not None else None  # a bad URL is refused before anything runs
     chosen = profile.profile
     provider = provider or chosen.provider
     progress = progress or SilentProgress()
@@ -160,21 +164,29 @@ def qualify(
         report.notes.append(
             "interrupted: the stages completed before the stop are kept; the rest did not run"
         )
+    if store_at is not None:
+        _store_runs(report, store_at, context.runs_dir)
     report.finished_at = _utcnow()
     _write_all(report, paths)
     return QualifyOutputs(report, paths["json"], paths["html"], paths["xml"], interrupted)
 
 
-def _check_store(store: str) -> None:
+def _store_runs(report: QualificationReport, url: URL, runs_dir: Path) -> None:
+    """Ingest the runs behind the report; a store that fails never loses the qualification: it is noted."""
+    if not runs_dir.is_dir():
+        report.notes.append(f"store: no runs to ingest ({runs_dir} was not written)")
+        return
     try:
-        import bench.store  # noqa: F401  (issue 12's results store)
-    except ImportError:
-        raise BenchError(
-            "this bench has no results store yet",
-            field=f"--store {store}",
-            hint="leave --store out; the result files under --out/runs can be ingested later",
-        ) from None
-    raise BenchError("ingesting into a store is not wired into qualify yet", field=f"--store {store}")
+        with open_store(url) as db:
+            done = ingest(db, [runs_dir])
+            where = db.display
+    except BenchError as exc:
+        report.notes.append(
+            f"store: not ingested: {exc.one_line()} (`bench ingest {runs_dir}` adds them later)"
+        )
+        return
+    skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
+    report.store = f"{where}: {len(done.added)} run(s) added, {len(done.present)} already there{skipped}"
 
 
 def _check_provider(og: Any, provider: str) -> None:

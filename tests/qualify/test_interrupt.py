@@ -12,6 +12,7 @@ from bench.qualify.criteria import Stage, Status
 from bench.qualify.profile import load_profile
 from bench.qualify.report import load_qualification
 from bench.qualify.run import qualify
+from bench.results.files import load_result
 from bench.runner import Reporter, SilentReporter
 from tests.qualify.conftest import short_smoke
 
@@ -52,13 +53,32 @@ def test_an_interrupt_during_performance_keeps_function_and_skips_the_soak(tmp_p
     assert outputs.html_path.is_file() and outputs.junit_path.is_file()
 
 
-def test_store_without_a_store_module_is_refused_before_anything_runs(tmp_path):
+def test_a_bad_store_url_is_refused_before_anything_runs(tmp_path):
     result = CliRunner().invoke(
-        app, ["qualify", "--profile", "smoke", "--out", str(tmp_path / "out"), "--store", "sqlite:///x.db"]
+        app,
+        ["qualify", "--profile", "smoke", "--out", str(tmp_path / "out"), "--store", "mysql://u:secret@h/db"],
     )
-    assert result.exit_code == 2
-    assert "--store sqlite:///x.db" in result.output and result.output.count("\n") == 1
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "--store" in result.output and "secret" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_store_ingests_the_runs_behind_the_report(tmp_path):
+    from bench.store import open_store
+    from bench.store.url import store_url
+
+    out, db = tmp_path / "out", tmp_path / "lab.db"
+    result = CliRunner().invoke(
+        app,
+        ["qualify", "--profile", str(short_smoke(tmp_path)), "--out", str(out), "--store", f"sqlite:///{db}"],
+    )
+    assert result.exit_code == 3, result.output
+    (path,) = out.glob("qualification-*.json")
+    report = load_qualification(path)
+    run_ids = {load_result(f).run_id for f in report.result_files}
+    assert run_ids and report.store is not None and f"{len(run_ids)} run(s) added" in report.store
+    with open_store(store_url(f"sqlite:///{db}")) as store:
+        assert {run.run_id for run in store.runs()} == run_ids
 
 
 def test_an_unavailable_provider_or_unknown_model_is_bad_input_and_writes_nothing(tmp_path):
