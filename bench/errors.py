@@ -34,3 +34,11 @@ class StoppedBeforeMeasuring(BenchError):
     """Ctrl-C while models were still being prepared: nothing was measured, no result file written."""
 
     exit_code = 130
+
+
+class NothingSelected(BenchError):
+    """A well-formed query that selected nothing (``store:driver=999`` in a store without such runs).
+
+    Where a baseline was asked for, the verdict goes on without it and is INCONCLUSIVE at best (a lab's
+    first run on a new driver has nothing to compare with yet); where the runs to judge were asked for,
+    it is bad input like a missing file."""

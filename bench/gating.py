@@ -90,8 +90,9 @@ def judge(
     unread: Sequence[str] = (),
 ) -> GateOutcome:
     """The outcome of ``report``. ``invalid_points``: candidate points that failed to measure (``gate``,
-    ``ab``); each is a failure on its own. ``unread``: input files that could not be read and were
-    skipped (one line each); what they held was not compared, so the best outcome is INCONCLUSIVE."""
+    ``ab``); each is a failure on its own. ``unread``: inputs that could not be read and were skipped
+    (files, or store queries that selected no run; one line each); what they held was not compared, so
+    the best outcome is INCONCLUSIVE."""
     coverage = report.coverage
     rows = report.rows
     open_rows = [row for row in rows if unresolved(row, rule)]
@@ -111,14 +112,17 @@ def judge(
     if expected == 0 or share < min_coverage or unread:
         causes = [f"{n} {why.value}" for why, n in coverage.by_reason.items()]
         if unread:
-            causes.append(f"{len(unread)} file(s) could not be read: {'; '.join(unread[:3])}")
+            causes.append(f"{len(unread)} input(s) left out: {'; '.join(unread[:3])}")
         if open_rows:
             causes.append(f"{len(open_rows)} change(s) beyond the minimum effect not significant")
         if expected == 0:
             causes.insert(0, "nothing was expected: no point of the candidate has a baseline counterpart")
         remedies = [_REMEDIES[why] for why in coverage.by_reason]
         if unread:
-            remedies.append("fix or remove the unreadable files")
+            remedies.append(
+                "fix or remove the unreadable files (a store query that selected no run: store a baseline "
+                "run first)"
+            )
         if open_rows:
             remedies.append(UNRESOLVED_REMEDY)
         reason = "not decided: " + ", ".join(causes)

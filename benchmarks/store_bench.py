@@ -48,6 +48,24 @@ def write_small_runs(count: int, folder: Path) -> list[Path]:
     return paths
 
 
+def _history(runs: int, points: int) -> History:
+    """``runs`` runs of 100 points (the default sweep, both models) or of 10 (5 prompts, both models),
+    with a driver update two thirds of the way through after which Mistral decodes 12 % slower: the
+    histories of benchmarks/dashboard_build.py, so the trend has change points to find."""
+    if points not in (100, 10):
+        raise SystemExit("--history-points: 100 or 10")
+    small = {"prompts": (128, 512, 1024, 2048, 4096), "batches": (1,), "outputs": (128,)}
+    shape = {} if points == 100 else small
+    step = max(1, runs * 2 // 3)
+    return History(
+        runs=runs,
+        drivers=((0, "565.90"), (step, "570.12")),
+        slowdown={"mistral-nemo-12b": 1.12},
+        slowdown_from=step,
+        **shape,  # type: ignore[arg-type]
+    )
+
+
 def timed(work: Callable[[], object], rounds: int) -> tuple[float, float, float, object]:
     laps, result = [], None
     for _ in range(rounds):
@@ -62,15 +80,29 @@ def fmt(lap: tuple[float, float, float, object]) -> str:
     return f"{median:.2f} s ({low:.2f}-{high:.2f})"
 
 
-def bench_backend(name: str, url_for: Callable[[str], str], small: Path, history: Path, rounds: int) -> dict:
+def dashboard_command(url: str, page: Path) -> None:
+    """`bench dashboard --store URL -o PAGE` in this process (no interpreter start-up)."""
+    from typer.testing import CliRunner
+
+    from bench.cli.app import app
+
+    done = CliRunner().invoke(app, ["dashboard", "--store", url, "-o", str(page)])
+    assert done.exit_code == 0, done.output
+
+
+def bench_backend(
+    name: str, url_for: Callable[[str], str], small: Path | None, history: Path, rounds: int
+) -> dict:
     row: dict = {"backend": name}
-    with open_store(url_for("ingest")) as store:
-        start = time.perf_counter()
-        report = ingest(store, [small])
-        row["ingest_s"] = time.perf_counter() - start
-        row["ingested"] = len(report.added)
-        assert not report.skipped, report.skipped[:3]
-    with open_store(url_for("history")) as store:
+    if small is not None:
+        with open_store(url_for("ingest")) as store:
+            start = time.perf_counter()
+            report = ingest(store, [small])
+            row["ingest_s"] = time.perf_counter() - start
+            row["ingested"] = len(report.added)
+            assert not report.skipped, report.skipped[:3]
+    history_url = url_for("history")
+    with open_store(history_url) as store:
         start = time.perf_counter()
         ingest(store, [history])
         row["ingest_history_s"] = time.perf_counter() - start
@@ -80,6 +112,8 @@ def bench_backend(name: str, url_for: Callable[[str], str], small: Path, history
         row["candidate"] = timed(lambda: store.documents(parse_where([f"run={newest}"])), rounds)
         row["all_documents"] = timed(lambda: store.documents(everything), 1)
         row["points"] = len(row["history_rows"][3])  # type: ignore[arg-type]
+    page = history / "page.html"
+    row["dashboard"] = timed(lambda: dashboard_command(history_url, page), rounds)
     return row
 
 
@@ -87,10 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=10_000, help="runs to ingest (one point each)")
     parser.add_argument(
-        "--history-runs", type=int, default=100, help="runs of 100 points for the dashboard data"
+        "--runs", type=int, default=10_000, help="runs to ingest (one point each); 0: skip the ingest"
     )
+    parser.add_argument("--history-runs", type=int, default=100, help="runs in the dashboard's history")
+    parser.add_argument("--history-points", type=int, default=100, help="points per history run: 100 or 10")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write files and stores here instead of a temporary folder")
@@ -100,14 +135,15 @@ def main() -> None:
     with ExitStack() as stack:
         folder = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-store-")))
         start = time.perf_counter()
-        small = folder / "small"
-        small_paths = write_small_runs(args.runs, small)
-        history_paths = write_files(History(runs=args.history_runs), folder / "history")
+        small = folder / "small" if args.runs else None
+        small_paths = write_small_runs(args.runs, small) if small is not None else []
+        history_paths = write_files(_history(args.history_runs, args.history_points), folder / "history")
         small_mb = sum(p.stat().st_size for p in small_paths) / 1e6
         history_mb = sum(p.stat().st_size for p in history_paths) / 1e6
         print(
-            f"files: {len(small_paths)} runs x 1 point ({small_mb:.0f} MB), {len(history_paths)} runs x 100 "
-            f"points ({history_mb:.0f} MB), written in {time.perf_counter() - start:.0f} s",
+            f"files: {len(small_paths)} runs x 1 point ({small_mb:.0f} MB), {len(history_paths)} runs x "
+            f"{args.history_points} points ({history_mb:.0f} MB), "
+            f"written in {time.perf_counter() - start:.0f} s",
             flush=True,
         )
         files = timed(lambda: [load_result(p) for p in history_paths], 1)
@@ -134,27 +170,33 @@ def main() -> None:
                     )
                 )
             row = rows[-1]
+            ingested = (
+                f"ingest {row['ingested']} runs {row['ingest_s']:.1f} s "
+                f"({row['ingested'] / row['ingest_s']:.0f} runs/s); "
+                if "ingest_s" in row
+                else ""
+            )
             print(
-                f"{row['backend']}: ingest {row['ingested']} runs {row['ingest_s']:.1f} s "
-                f"({row['ingested'] / row['ingest_s']:.0f} runs/s); history of {row['points']} points: "
+                f"{row['backend']}: {ingested}history of {row['points']} points: "
                 f"ingest {row['ingest_history_s']:.1f} s, history rows {fmt(row['history_rows'])}, "
-                f"candidate document {fmt(row['candidate'])}, all documents {fmt(row['all_documents'])}",
+                f"candidate document {fmt(row['candidate'])}, all documents {fmt(row['all_documents'])}, "
+                f"bench dashboard --store {fmt(row['dashboard'])}",
                 flush=True,
             )
         print()
         print(
-            "| store | ingest 10,000 runs | runs/s | history rows (10,000 points) | candidate document | "
-            "dashboard data (rows + candidate) | every document of the history |"
+            f"| store | ingest {args.runs:,} runs | runs/s | history rows ({rows[0]['points']:,} points) | "
+            "candidate document | **`bench dashboard --store`** | every document of the history |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|")
         for row in rows:
-            data = row["history_rows"][0] + row["candidate"][0]
+            ingest_s = f"{row['ingest_s']:.1f} s" if "ingest_s" in row else "–"
+            rate = f"{row['ingested'] / row['ingest_s']:.0f}" if "ingest_s" in row else "–"
             print(
-                f"| {row['backend']} | {row['ingest_s']:.1f} s | {row['ingested'] / row['ingest_s']:.0f} | "
-                f"{fmt(row['history_rows'])} | {fmt(row['candidate'])} | **{data:.2f} s** | "
-                f"{fmt(row['all_documents'])} |"
+                f"| {row['backend']} | {ingest_s} | {rate} | {fmt(row['history_rows'])} | "
+                f"{fmt(row['candidate'])} | **{fmt(row['dashboard'])}** | {fmt(row['all_documents'])} |"
             )
-        print(f"| result files (today) | – | – | – | – | – | {fmt(files)} |")
+        print(f"| result files | – | – | – | – | – | {fmt(files)} |")
 
 
 if __name__ == "__main__":

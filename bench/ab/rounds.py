@@ -69,6 +69,10 @@ class AbRequest:
     telemetry: bool = True
     sample_interval_s: float = 0.010
     command: Sequence[str] = ()
+    # A new pair of worker processes for every round: what sets a process's speed for its lifetime
+    # (where its weights landed in memory, huge pages) then varies round to round, where the round t
+    # counts it as noise, instead of biasing every round of a run alike (docs/STATISTICS.md).
+    fresh_workers: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,43 +116,78 @@ def run_ab(
     workers: list[Worker] = []
     started = time.perf_counter()
     try:
-        for side in sides:
-            reporter.note(f"starting the {side.role} worker ({side.python})")
-            workers.append(worker_factory(label=side.role, python=side.python, env=dict(side.env)))
-        for side, worker in zip(sides, workers, strict=True):
-            if worker.hello.get("genai_error"):
-                raise BenchError(
-                    f"onnxruntime-genai is not importable ({worker.hello['genai_error']})",
-                    field=f"--{side.role}-python {side.python}",
-                    hint="install onnxruntime-genai (or -cuda / -directml) into that environment",
-                )
-        plans = []
-        for side, worker, scenario in zip(sides, workers, scenarios, strict=True):
-            reporter.note(f"loading the {side.role} side's models")
-            plans.append(
-                worker.request(
-                    {
-                        "op": "plan",
-                        "scenario": scenario.model_dump(mode="json"),
-                        "telemetry": request.telemetry,
-                        "sample_interval_s": request.sample_interval_s,
-                    },
-                    during="loading",
-                )
-            )
-        for side, worker, plan in zip(sides, workers, plans, strict=True):
-            if plan.get("point_schema") != point_schema_digest():
-                raise BenchError(
-                    f"the {side.role} worker's bench ({worker.hello.get('bench_path')}, "
-                    f"{worker.hello.get('bench_version')}) writes result points this bench cannot read",
-                    field=f"--{side.role}-python {side.python}",
-                    hint="install the same bench version in both environments",
-                )
+        plans = _start_workers(request, sides, scenarios, workers, worker_factory, reporter, first=0)
         check_points_match(plans[0]["points"], plans[1]["points"])
-        return _Rounds(request, sides, scenarios, workers, plans, stop, reporter, started).run()
+
+        def restart(round_index: int) -> None:
+            """Close both workers and start a new pair, the side that starts first alternating."""
+            for worker in workers:
+                worker.close()
+            workers.clear()
+            fresh = _start_workers(
+                request, sides, scenarios, workers, worker_factory, SilentAbReporter(),
+                first=first_side(round_index, 0),
+            )  # fmt: skip
+            for old, new in zip(plans, fresh, strict=True):
+                if old["points"] != new["points"]:
+                    raise BenchError("a restarted worker planned other points", field="sides")
+
+        return _Rounds(request, sides, scenarios, workers, plans, stop, reporter, started, restart).run()
     finally:
         for worker in workers:
             worker.close()
+
+
+def _start_workers(
+    request: AbRequest,
+    sides: tuple[Side, Side],
+    scenarios: list[Scenario],
+    workers: list[Worker],
+    worker_factory: WorkerFactory,
+    reporter: AbReporter,
+    *,
+    first: int,
+) -> list[dict[str, Any]]:
+    """Start one worker per side into ``workers`` (baseline, candidate order; ``first`` starts first),
+    check each can run, and have each load its side's models: their plans."""
+    started: dict[int, Worker] = {}
+    try:
+        for index in (first, 1 - first):
+            side = sides[index]
+            reporter.note(f"starting the {side.role} worker ({side.python})")
+            started[index] = worker_factory(label=side.role, python=side.python, env=dict(side.env))
+    finally:
+        workers.extend(started[i] for i in sorted(started))  # closed by the caller, whatever happens
+    for side, worker in zip(sides, workers, strict=True):
+        if worker.hello.get("genai_error"):
+            raise BenchError(
+                f"onnxruntime-genai is not importable ({worker.hello['genai_error']})",
+                field=f"--{side.role}-python {side.python}",
+                hint="install onnxruntime-genai (or -cuda / -directml) into that environment",
+            )
+    plans: dict[int, dict[str, Any]] = {}
+    for index in (first, 1 - first):
+        side, worker, scenario = sides[index], workers[index], scenarios[index]
+        reporter.note(f"loading the {side.role} side's models")
+        plans[index] = worker.request(
+            {
+                "op": "plan",
+                "scenario": scenario.model_dump(mode="json"),
+                "telemetry": request.telemetry,
+                "sample_interval_s": request.sample_interval_s,
+            },
+            during="loading",
+        )
+    for index, side in enumerate(sides):
+        worker, plan = workers[index], plans[index]
+        if plan.get("point_schema") != point_schema_digest():
+            raise BenchError(
+                f"the {side.role} worker's bench ({worker.hello.get('bench_path')}, "
+                f"{worker.hello.get('bench_version')}) writes result points this bench cannot read",
+                field=f"--{side.role}-python {side.python}",
+                hint="install the same bench version in both environments",
+            )
+    return [plans[0], plans[1]]
 
 
 def check_points_match(baseline: Sequence[dict[str, Any]], candidate: Sequence[dict[str, Any]]) -> None:
@@ -189,9 +228,10 @@ class _Rounds:
         stop: StopFlag,
         reporter: AbReporter,
         started: float,
+        restart: Callable[[int], None],
     ) -> None:
         self.request, self.sides, self.workers, self.plans = request, sides, workers, plans
-        self.stop, self.reporter, self.started = stop, reporter, started
+        self.stop, self.reporter, self.started, self.restart = stop, reporter, started, restart
         self.n_points = len(plans[0]["points"])
         started_at = _utcnow()
         run_ids = [new_run_id(started_at), new_run_id(started_at)]
@@ -243,6 +283,7 @@ class _Rounds:
                 python=str(side.python),
                 worker=dict(worker.hello),
                 env=dict(side.env),
+                fresh_workers=request.fresh_workers,
             ),
         )
 
@@ -257,6 +298,11 @@ class _Rounds:
         try:
             for round_index in range(self.request.rounds):
                 round_started = time.perf_counter()
+                if round_index and self.request.fresh_workers:
+                    if self.stop.requested:
+                        interrupted = True
+                        break
+                    self.restart(round_index)
                 results = self._round(round_index)
                 if results is None:
                     interrupted = True

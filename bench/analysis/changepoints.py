@@ -37,6 +37,7 @@ from bench.errors import BenchError
 from bench.metrics import Direction
 
 PENALTY_FACTOR = 2.0
+PRECOMPUTED_MAX = 2000
 # A series whose successive differences are all zero still gets this noise floor (log units).
 _SIGMA_FLOOR = 1e-4
 
@@ -84,10 +85,11 @@ def detect_change_points(
     logs = np.log(series)
     if penalty is None:
         penalty = PENALTY_FACTOR * noise_scale(logs) * math.log(n)
-    search = ruptures.Pelt(model="l1", min_size=min_size, jump=1).fit(logs)
+    # Every segment's cost up front (n^2 floats: 32 MB at 2,000 runs), else one median per call.
+    cost = SegmentCostsL1().fit(logs) if n <= PRECOMPUTED_MAX else ruptures.costs.CostL1().fit(logs)
+    search = ruptures.Pelt(custom_cost=cost, min_size=min_size, jump=1).fit(logs)
     candidates = [int(b) for b in search.predict(pen=penalty)[:-1]]
     confirmed = _confirm(series, candidates, min_effect=min_effect, alpha=alpha)
-    cost = ruptures.costs.CostL1().fit(logs)
     bounds = [0, *(index for index, _ in confirmed), n]
     changes = []
     for i, (index, p_value) in enumerate(confirmed):
@@ -102,6 +104,36 @@ def detect_change_points(
             )
         )
     return changes
+
+
+class SegmentCostsL1(ruptures.base.BaseCost):
+    """ruptures' ``CostL1`` (sum of absolute deviations from the segment's median), every segment of
+    two or more values computed up front, one window length at a time.
+
+    PELT asks for O(n^2) segment costs; ``CostL1`` takes a median per call (~10 us each in numpy), which
+    was most of a dashboard's build (one search per point and trend metric). The same numbers, computed
+    as whole sliding windows, cost a few numpy calls per length; the search itself is still ruptures'.
+    """
+
+    model = "l1-precomputed"
+    min_size = 2
+
+    def fit(self, signal: np.ndarray) -> SegmentCostsL1:
+        values = np.asarray(signal, dtype=float).ravel()
+        self.signal = values
+        n = values.size
+        self.costs = np.full((n + 1, n + 1), np.nan)
+        for length in range(self.min_size, n + 1):
+            windows = np.lib.stride_tricks.sliding_window_view(values, length)
+            medians = np.median(windows, axis=1)
+            starts = np.arange(n - length + 1)
+            self.costs[starts, starts + length] = np.abs(windows - medians[:, None]).sum(axis=1)
+        return self
+
+    def error(self, start: int, end: int) -> float:
+        if end - start < self.min_size:
+            raise ruptures.exceptions.NotEnoughPoints
+        return float(self.costs[start, end])
 
 
 def noise_scale(logs: np.ndarray) -> float:

@@ -82,6 +82,16 @@ def ab(
         int, typer.Option(min=1, help="Repetitions per side, point and round (3 vs 3: 20 orders per round).")
     ] = 3,
     warmup: Annotated[int, typer.Option(min=0, help="Warmups per side, point and round.")] = 1,
+    fresh_workers: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-workers/--keep-workers",
+            help="A new pair of worker processes (models loaded anew) for every round, so what fixes a "
+            "process's speed for its lifetime (memory placement) is round-to-round noise, not a bias of "
+            "the whole run. --keep-workers: one worker per side for the whole run (faster where loading "
+            "is slow; only where per-process offsets were measured negligible, docs/STATISTICS.md).",
+        ),
+    ] = True,
     out: OutDirOption = Path("results"),
     telemetry: TelemetryOption = True,
     alpha: AlphaOption = None,
@@ -105,8 +115,9 @@ def ab(
 ) -> None:
     """Measure a baseline side and a candidate side interleaved, and gate on their difference.
 
-    Each side runs in its own long-lived worker process (its own Python, models loaded once); rounds
-    alternate which side goes first (A B, B A, ...), and every round measures every point on both sides.
+    Each side runs in its own worker process (its own Python), a new pair for every round unless
+    --keep-workers; rounds alternate which side goes first (A B, B A, ...), and every round measures
+    every point on both sides.
     The decision pairs the sides within each round, so drift that moves a whole round cancels: per point
     and metric, Student's t on the per-round log ratios (or --paired-test van-elteren), the geometric
     mean of the round ratios, the same minimum effect and correction as `bench compare`. Writes the two
@@ -164,6 +175,7 @@ def ab(
                 file_sha256=loaded.file_sha256,
                 telemetry=telemetry,
                 command=sys.argv,
+                fresh_workers=fresh_workers,
             ),
             stop=stop,
             reporter=_Reporter(console),

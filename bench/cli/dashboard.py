@@ -21,6 +21,7 @@ from bench.cli.compare import (
 from bench.cli.store_options import SkippedFiles, StoreOption, WhereOption, store_queries
 from bench.compare.engine import build_report
 from bench.compare.inputs import load_references
+from bench.dashboard.history import RunSummary
 from bench.dashboard.publish import write_dashboard
 from bench.documents import Problem, load_many
 from bench.errors import BenchError
@@ -85,7 +86,7 @@ def dashboard(
     skipped = SkippedFiles()
     try:
         candidates, more_history = load_runs(results or [], queries=queries, on_problem=skipped)
-        runs_history = [*more_history, *_load(history or [], queries=queries, on_problem=skipped)]
+        runs_history = [*more_history, *_load_history(history or [], queries=queries, on_problem=skipped)]
         references = load_references(baseline, queries=queries, on_problem=skipped) if baseline else []
         queries.check_used()
     finally:
@@ -119,12 +120,12 @@ def load_runs(
     *,
     queries: StoreQueries | None = None,
     on_problem: Callable[[Problem], None] | None = None,
-) -> tuple[list[ResultDocument], list[ResultDocument]]:
+) -> tuple[list[ResultDocument], list[ResultDocument | RunSummary]]:
     """(candidates, history): the runs given; with none given, the newest run of ./results (of the store,
-    with --store or --where) and the rest."""
+    with --store or --where: its summary rows for the history) and the rest."""
     if not paths and queries is not None and (queries.url or queries.where):
-        documents = queries.documents(STORE_PREFIX)
-        return documents[-1:], documents[:-1]
+        newest, rest = queries.newest_and_history(STORE_PREFIX)
+        return [newest], list(rest)
     if paths:
         documents = _load(paths, queries=queries, on_problem=on_problem)
         if not documents:
@@ -163,3 +164,16 @@ def _load(
         for problem in loaded.problems:
             on_problem(problem)  # type: ignore[misc]  # lenient only when on_problem is given
     return documents
+
+
+def _load_history(
+    paths: list[Path], *, queries: StoreQueries, on_problem: Callable[[Problem], None]
+) -> list[ResultDocument | RunSummary]:
+    """--history: files and folders as documents, ``store:`` queries as the store's summary rows."""
+    runs: list[ResultDocument | RunSummary] = []
+    for path in paths:
+        if queries.matches(str(path)):
+            runs.extend(queries.history(str(path)))
+        else:
+            runs.extend(_load([path], on_problem=on_problem))
+    return runs

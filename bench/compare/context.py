@@ -22,12 +22,17 @@ class RunContext:
 
     @property
     def versions(self) -> str:
-        parts = []
-        if self.driver:
-            parts.append(f"driver {self.driver}")
-        if self.onnxruntime_genai:
-            parts.append(f"onnxruntime-genai {self.onnxruntime_genai}")
-        return ", ".join(parts) or "versions unknown"
+        return versions_label(self.driver, self.onnxruntime_genai)
+
+
+def versions_label(driver: str | None, onnxruntime_genai: str | None) -> str:
+    """How reports and the dashboard name a pair of versions: "driver 572.16, onnxruntime-genai 0.18"."""
+    parts = []
+    if driver:
+        parts.append(f"driver {driver}")
+    if onnxruntime_genai:
+        parts.append(f"onnxruntime-genai {onnxruntime_genai}")
+    return ", ".join(parts) or "versions unknown"
 
 
 def driver_version(document: ResultDocument) -> str | None:
@@ -66,6 +71,12 @@ def run_context(document: ResultDocument, session: Session) -> RunContext:
         onnxruntime_genai=document.environment.software.onnxruntime_genai,
         cpu_model=document.environment.host.cpu_model,
     )
+
+
+def run_architectures(document: ResultDocument) -> list[str]:
+    """The GPU architectures a run's sessions measured on (none for CPU sessions), sorted."""
+    found = {run_context(document, s).gpu for s in document.sessions}
+    return sorted({gpu.architecture for gpu in found if gpu is not None and gpu.architecture})
 
 
 GroupKey = tuple[str, str, str]  # (GPU or "cpu", driver, onnxruntime-genai)

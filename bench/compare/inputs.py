@@ -14,7 +14,7 @@ from typing import Protocol, cast
 from bench import catalogue
 from bench.compare.baselines import BASELINE_DOCUMENT, BaselineDocument
 from bench.documents import Problem, load_any, load_many
-from bench.errors import BenchError
+from bench.errors import BenchError, NothingSelected
 from bench.results.schema import RESULT_DOCUMENT, ResultDocument
 
 
@@ -54,24 +54,34 @@ def load_documents(
     *,
     queries: RunQueries | None = None,
     on_problem: Callable[[Problem], None] | None = None,
+    allow_empty_query: bool = False,
 ) -> list[tuple[Path, ResultDocument | BaselineDocument]]:
     """Every file given, every ``*.json`` in every folder given, and every run of every ``store:``
     query given, with where it came from.
 
     With ``on_problem``, a file inside a folder that cannot be read is handed to it and the rest still
-    load (a lab folder is never all-or-nothing); a file named on its own is always an error.
+    load (a lab folder is never all-or-nothing); a file named on its own is always an error. With
+    ``allow_empty_query`` too (baselines), a ``store:`` query that selects no run is handed to it as well,
+    and the list may come back empty: the verdict then has nothing to compare with (INCONCLUSIVE).
     """
     given = list(paths)
     found: list[tuple[Path, ResultDocument | BaselineDocument]] = []
+    selected_nothing = False
     for text in given:
         if queries is not None and queries.matches(str(text)):
-            found.extend((Path(str(text)), d) for d in queries.documents(str(text)))
+            try:
+                found.extend((Path(str(text)), d) for d in queries.documents(str(text)))
+            except NothingSelected as exc:
+                if on_problem is None or not allow_empty_query:
+                    raise
+                on_problem(Problem(Path(str(text)), exc.message))
+                selected_nothing = True
             continue
         loaded = load_many([resolve_reference(text)], load_document, lenient=on_problem is not None)
         found.extend(loaded.documents)
         for problem in loaded.problems:
             on_problem(problem)  # type: ignore[misc]  # lenient only when on_problem is given
-    if not found:
+    if not found and not selected_nothing:
         raise BenchError("no JSON file found", field=", ".join(str(p) for p in given))
     return found
 
@@ -100,4 +110,7 @@ def load_references(
     queries: RunQueries | None = None,
     on_problem: Callable[[Problem], None] | None = None,
 ) -> list[ResultDocument | BaselineDocument]:
-    return [document for _, document in load_documents(paths, queries=queries, on_problem=on_problem)]
+    """The baselines; leniently (``on_problem``), a store query that selects nothing is one more input
+    that could not be read, and the list may be empty."""
+    loaded = load_documents(paths, queries=queries, on_problem=on_problem, allow_empty_query=True)
+    return [document for _, document in loaded]

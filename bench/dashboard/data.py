@@ -5,12 +5,13 @@ rounded to 4 significant digits, points are stored column-wise, and the history 
 run, point and trend metric (never the raw samples). What each part holds:
 
 - ``verdict``: the headline, from the ``ComparisonReport`` (rule, notes, coverage, counts per series).
-- ``runs``: one row per run (candidates, baselines given as result files, history).
+- ``runs``: one row per run (candidates, baselines given as result files, history), from each run's
+  ``RunSummary`` (``bench.dashboard.history``): a document's, or the store's summary rows.
 - ``series``: one per (candidate group, model, provider) of the report: medians with p10–p90 error
   bars, the baseline band, the verdict at each point, VRAM, roofline efficiency and inter-token-latency
   quantiles (``bench.dashboard.series``).
 - ``trend``: every run's median per point and trend metric, in time order, with confirmed change
-  points (``bench.dashboard.trend``).
+  points (``bench.dashboard.trend``), also from the ``RunSummary``s.
 
 Grouping, baseline matching and pooling are the comparison engine's: with a report the page reads its
 groups; without one it asks the engine for the same groups, matched but not compared.
@@ -18,22 +19,21 @@ groups; without one it asks the engine for the same groups, matched but not comp
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
 import bench
 from bench.compare.baselines import BaselineDocument
-from bench.compare.context import driver_version
 from bench.compare.engine import candidate_groups
 from bench.compare.report import ComparisonReport
 from bench.dashboard.headline import headline, series_summary
+from bench.dashboard.history import RunSummary, summarise
 from bench.dashboard.series import ERROR_BAR_TEXT, SWEEP_METRICS, sweep_series
 from bench.dashboard.trend import trend
 from bench.errors import BenchError
 from bench.metrics import spec
-from bench.models.identity import model_key
 from bench.results.schema import ResultDocument
+from bench.status import PointStatus
 
 PAYLOAD_VERSION = 2
 TWIN_MARK = "TWIN — random weights"
@@ -45,7 +45,7 @@ def build_payload(
     documents: Sequence[ResultDocument],
     report: ComparisonReport | None = None,
     baselines: Sequence[ResultDocument | BaselineDocument] = (),
-    history: Sequence[ResultDocument] = (),
+    history: Sequence[ResultDocument | RunSummary] = (),
     title: str | None = None,
     generated_at: datetime | None = None,
 ) -> dict:
@@ -53,7 +53,8 @@ def build_payload(
 
     ``documents`` are the candidate runs (what the verdict judges; rounds of one configuration are
     pooled); ``report`` their comparison with ``baselines`` (result files or baseline documents);
-    ``history`` further runs shown only in the runs table and the trend view.
+    ``history`` further runs shown only in the runs table and the trend view: documents, or the
+    store's summaries of them (``bench.store.history``).
     """
     if not documents:
         raise BenchError("no result files", hint="pass result files or folders written by `bench run`")
@@ -79,11 +80,11 @@ def build_payload(
             }
             for name in (*SWEEP_METRICS, "itl_ms")
         },
-        "models": _models([d for d, _ in runs]),
+        "models": _models([run for run, _ in runs]),
         "verdict": headline(report, summaries, documents),
         "runs": [_run_row(document, role) for document, role in runs],
         "series": [series for series, _ in drawn],
-        "trend": trend([d for d, _ in runs]),
+        "trend": trend([run for run, _ in runs]),
     }
 
 
@@ -98,68 +99,47 @@ def _default_title(documents: Sequence[ResultDocument]) -> str:
 def _ordered_runs(
     documents: Sequence[ResultDocument],
     baselines: Sequence[ResultDocument],
-    history: Sequence[ResultDocument],
-) -> list[tuple[ResultDocument, str]]:
+    history: Sequence[ResultDocument | RunSummary],
+) -> list[tuple[RunSummary, str]]:
     """Every run once (a run given twice keeps its first role: candidate, baseline, history), by time."""
-    seen: dict[str, tuple[ResultDocument, str]] = {}
+    seen: dict[str, tuple[RunSummary, str]] = {}
     for role, group in zip(ROLES, (documents, baselines, history), strict=True):
-        for document in group:
-            seen.setdefault(document.run_id, (document, role))
+        for run in group:
+            if run.run_id not in seen:
+                seen[run.run_id] = (run if isinstance(run, RunSummary) else summarise(run), role)
     return sorted(seen.values(), key=lambda item: (item[0].started_at, item[0].run_id))
 
 
-def _models(documents: Iterable[ResultDocument]) -> dict[str, dict]:
+def _models(runs: Iterable[RunSummary]) -> dict[str, dict]:
     models: dict[str, dict] = {}
-    for document in documents:
-        for session in document.sessions:
-            key = model_key(session.model)
-            if key not in models:
-                identity = session.model
-                models[key] = {
-                    "kind": identity.kind,
-                    "twin": identity.kind == "twin",
-                    "name": identity.name,
-                    "ref": identity.ref,
-                }
-        for point in document.points:
+    for run in runs:
+        for model in run.models:
             models.setdefault(
-                point.model,
-                {
-                    "kind": point.model_kind,
-                    "twin": point.model_kind == "twin",
-                    "name": point.model,
-                    "ref": point.model,
-                },
+                model.key,
+                {"kind": model.kind, "twin": model.kind == "twin", "name": model.name, "ref": model.ref},
             )
     return models
 
 
-def _run_row(document: ResultDocument, role: str) -> dict:
-    environment = document.environment
-    devices = environment.gpus.devices
-    counts: dict[str, int] = defaultdict(int)
-    for point in document.points:
-        counts[point.status] += 1
+def _run_row(run: RunSummary, role: str) -> dict:
     return {
-        "id": document.run_id,
+        "id": run.run_id,
         "role": role,
-        "time": document.started_at.isoformat(timespec="seconds"),
-        "host": environment.host.hostname,
-        "cpu": environment.host.cpu_model,
-        "gpu": ", ".join(d.name for d in devices) or None,
-        "arch": ", ".join(sorted({d.architecture for d in devices if d.architecture})) or None,
-        "gpuReason": None if devices else environment.gpus.reason,
-        "driver": driver_version(document),
-        "providers": sorted({s.provider for s in document.sessions} | {p.provider for p in document.points}),
-        "genai": environment.software.onnxruntime_genai,
-        "genaiBuild": environment.software.onnxruntime_genai_build,
-        "models": sorted(
-            {p.model for p in document.points} | {model_key(s.model) for s in document.sessions}
-        ),
-        "scenario": document.scenario.name,
-        "status": document.status,
-        "reasons": list(document.status_reasons),
-        "points": len(document.points),
-        "flagged": counts["flagged"],
-        "invalid": counts["invalid"],
+        "time": run.started_at.isoformat(timespec="seconds"),
+        "host": run.host,
+        "cpu": run.cpu_model,
+        "gpu": run.gpu,
+        "arch": run.architecture,
+        "gpuReason": run.gpu_reason,
+        "driver": run.driver,
+        "providers": list(run.providers),
+        "genai": run.genai,
+        "genaiBuild": run.genai_build,
+        "models": sorted(model.key for model in run.models),
+        "scenario": run.scenario,
+        "status": run.status,
+        "reasons": list(run.status_reasons),
+        "points": len(run.points),
+        "flagged": run.count(PointStatus.FLAGGED),
+        "invalid": run.count(PointStatus.INVALID),
     }

@@ -21,6 +21,7 @@ from bench.compare.grouping import split_by_context
 from bench.compare.report import ComparisonReport
 from bench.dashboard.build import render_html
 from bench.dashboard.data import build_payload
+from bench.dashboard.history import RunSummary
 from bench.errors import BenchError
 from bench.results.schema import ResultDocument
 
@@ -32,7 +33,7 @@ def write_dashboard(
     baselines: Sequence[ResultDocument | BaselineDocument] | None = None,
     output: Path,
     title: str | None = None,
-    history: Sequence[ResultDocument] | None = None,
+    history: Sequence[ResultDocument | RunSummary] | None = None,
     rule: Rule | None = None,
     generated_at: datetime | None = None,
 ) -> Path:

@@ -6,14 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench.analysis.changepoints import detect_change_points
-from bench.compare.context import gpu_id, run_context, where_label
-from bench.dashboard.numbers import median, r
-from bench.dashboard.series import SWEEP_METRICS
+from bench.dashboard.history import TREND_METRICS, RunSummary
+from bench.dashboard.numbers import r
 from bench.metrics import spec
-from bench.results.schema import ResultDocument
 from bench.status import PointStatus
 
-TREND_METRICS = SWEEP_METRICS
 # Change points are searched in the most recent runs of each series only: the search grows faster
 # than quadratically with the runs (PELT with the l1 cost: ~10 ms for 50 runs, ~40 ms for 100, per
 # point and metric), a page has one series per point and trend metric, and the newest changes are the
@@ -23,48 +20,41 @@ CHANGEPOINT_MIN_EFFECT = 0.05
 CHANGEPOINT_ALPHA = 0.01
 
 
-def trend(runs: Sequence[ResultDocument]) -> dict:
+def trend(runs: Sequence[RunSummary]) -> dict:
     """Per (point, GPU): one median per run and trend metric, runs in time order, and change points."""
     index: dict[tuple[str, str], dict] = {}
-    versions: list[str] = []
-    for run_index, document in enumerate(runs):
-        contexts = {s.id: run_context(document, s) for s in document.sessions}
-        labels = {((c.driver or "", c.onnxruntime_genai or ""), c.versions) for c in contexts.values()}
-        versions.append("; ".join(text for _, text in sorted(labels)))
-        for point in document.points:
-            context = contexts.get(point.session)
-            if context is None:
-                gpu_key, gpu_label = "unknown gpu", "unknown GPU"
-            else:
-                gpu_key, gpu_label = gpu_id(context), where_label(context)
-            key = (point.id, gpu_key)
+    for run_index, run in enumerate(runs):
+        for point in run.points:
+            key = (point.id, point.gpu_key)
             entry = index.get(key)
             if entry is None:
-                params = point.params
                 entry = index[key] = {
                     "id": point.id,
                     "model": point.model,
                     "provider": point.provider,
-                    "gpu": gpu_label,
-                    "prompt": params.prompt_tokens,
-                    "batch": params.batch_size,
-                    "output": params.output_tokens,
+                    "gpu": point.gpu_label,
+                    "prompt": point.prompt_tokens,
+                    "batch": point.batch_size,
+                    "output": point.output_tokens,
                     "run": [],
                     "status": [],
                     "values": {m: [] for m in TREND_METRICS},
                 }
             entry["run"].append(run_index)
-            entry["status"].append(PointStatus(point.status).value)
+            entry["status"].append(point.status.value)
             for name in TREND_METRICS:
-                metric = point.metrics.get(name)
-                entry["values"][name].append(r(median(metric.samples)) if metric else None)
-    series = list(index.values())
+                entry["values"][name].append(r(point.medians.get(name)))
+    # In shape order, whatever order the runs listed their points in (the store lists them by id).
+    series = sorted(
+        index.values(),
+        key=lambda e: (e["model"], e["provider"], e["gpu"], e["batch"], e["output"], e["prompt"], e["id"]),
+    )
     for entry in series:
         entry["changePoints"] = {name: _change_points(entry, name, runs) for name in TREND_METRICS}
-    return {"versions": versions, "series": series, "window": CHANGEPOINT_WINDOW}
+    return {"versions": [run.versions for run in runs], "series": series, "window": CHANGEPOINT_WINDOW}
 
 
-def _change_points(entry: dict, metric: str, runs: Sequence[ResultDocument]) -> list[dict]:
+def _change_points(entry: dict, metric: str, runs: Sequence[RunSummary]) -> list[dict]:
     # Invalid points carry no usable number; flagged ones do (the trend shows them marked).
     usable = [
         (run, value)

@@ -206,6 +206,11 @@ class AbRecord(BaseModel):
     worker: dict[str, Any] = Field(default_factory=dict, description="the worker's handshake (versions)")
     env: dict[str, str] = Field(default_factory=dict, description="environment variables this side set")
     order: str = Field(default="ABBA", description="side order per (round + point): A first when even")
+    fresh_workers: bool = Field(
+        default=False,
+        description="each round ran in a new pair of worker processes (models loaded anew); False: one "
+        "long-lived worker per side for the whole run",
+    )
 
 
 class ResultDocument(BaseModel):

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
@@ -118,8 +119,9 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def point_clauses(where: Where) -> list[ColumnElement[bool]]:
-    p = tables.points
+def point_clauses(where: Where, points: Any = None) -> list[ColumnElement[bool]]:
+    """``points``: the points table or an alias of it (default: the table)."""
+    p = tables.points if points is None else points
     columns: dict[str, Sequence[ColumnElement]] = {
         "model": [p.c.model],
         "provider": [p.c.provider],

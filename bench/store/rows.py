@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.compare.context import driver_version, run_context
+from bench.compare.context import driver_version, run_architectures, run_context
 from bench.results.schema import Point, ResultDocument
 from bench.store.tables import SUMMARY_METRICS, SUMMARY_PERCENTILES, SUMMARY_STATS, summary_column
 
@@ -53,7 +53,7 @@ def from_utc_naive(moment: datetime | None) -> datetime | None:
 def run_row(document: ResultDocument, *, text: str, source: str | None, now: datetime) -> dict[str, Any]:
     environment = document.environment
     devices = environment.gpus.devices
-    architectures = sorted({a for a in (_architecture(document, s.id) for s in document.sessions) if a})
+    architectures = run_architectures(document)
     return _columns_text(
         {
             "run_id": document.run_id,
@@ -78,16 +78,10 @@ def run_row(document: ResultDocument, *, text: str, source: str | None, now: dat
             "document": text,
             "source": source,
             "ingested_at": to_utc_naive(now),
+            "status_reasons": json.dumps(document.status_reasons) if document.status_reasons else None,
+            "gpu_reason": None if devices else environment.gpus.reason,
         }
     )
-
-
-def _architecture(document: ResultDocument, session_id: str) -> str | None:
-    try:
-        context = run_context(document, document.session(session_id))
-    except KeyError:
-        return None
-    return context.gpu.architecture if context.gpu else None
 
 
 def point_rows(document: ResultDocument) -> list[dict[str, Any]]:
@@ -154,10 +148,13 @@ class StoredRun:
     run_id: str
     scenario: str
     status: str
+    status_reasons: list[str]
     started_at: datetime
     finished_at: datetime | None
     host: str
+    cpu_model: str | None
     gpu: str | None
+    gpu_reason: str | None
     architecture: str | None
     driver: str | None
     genai_version: str | None
@@ -175,10 +172,13 @@ class StoredRun:
             run_id=row["run_id"],
             scenario=row["scenario"],
             status=row["status"],
+            status_reasons=json.loads(row["status_reasons"]) if row["status_reasons"] else [],
             started_at=from_utc_naive(row["started_at"]),  # type: ignore[arg-type]
             finished_at=from_utc_naive(row["finished_at"]),
             host=row["host"],
+            cpu_model=row["cpu_model"],
             gpu=row["gpu"],
+            gpu_reason=row["gpu_reason"],
             architecture=row["architecture"],
             driver=row["driver"],
             genai_version=row["genai_version"],

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bench.errors import BenchError
+from bench.dashboard.history import RunSummary
+from bench.errors import BenchError, NothingSelected
 from bench.results.schema import ResultDocument
+from bench.store.history import stored_history
 from bench.store.query import Where, parse_where
 from bench.store.store import Store, open_store
 
@@ -47,12 +49,34 @@ class StoreQueries:
         self.used = True
         found = self.store.documents(where)
         if not found:
-            raise BenchError(
-                f"no run in the store where {where.describe()}",
-                field=f"{text} ({self.store.display})",
-                hint="see `bench runs --where ...` for what the store holds",
-            )
+            raise self._none_found(text, where)
         return found
+
+    def history(self, text: str) -> list[RunSummary]:
+        """The runs a ``store:`` argument selects as the dashboard's history: summary rows only."""
+        where = self.parse(text)
+        self.used = True
+        found = stored_history(self.store, where)
+        if not found:
+            raise self._none_found(text, where)
+        return found
+
+    def newest_and_history(self, text: str) -> tuple[ResultDocument, list[RunSummary]]:
+        """The newest run a ``store:`` argument selects, whole, and the others as summaries."""
+        where = self.parse(text)
+        self.used = True
+        newest = self.store.runs(where, limit=1)
+        if not newest:
+            raise self._none_found(text, where)
+        document = self.store.load(newest[-1].run_id)
+        return document, stored_history(self.store, where, exclude={document.run_id})
+
+    def _none_found(self, text: str, where: Where) -> NothingSelected:
+        return NothingSelected(
+            f"no run in the store where {where.describe()}",
+            field=f"{text} ({self.store.display})",
+            hint="see `bench runs --where ...` for what the store holds",
+        )
 
     @property
     def store(self) -> Store:

@@ -183,10 +183,12 @@ class Store:
                 for run_id, text in connection.execute(statement)
             ]
 
-    def points(self, where: Where | None = None) -> list[StoredPoint]:
-        """Points matching ``where`` (every key applies to the point itself), in run time order."""
+    def points(self, where: Where | None = None, *, whole_runs: bool = False) -> list[StoredPoint]:
+        """Points matching ``where`` (every key applies to the point itself), in run time order.
+        ``whole_runs``: every point of the runs ``where`` selects (as ``runs`` and ``documents`` do)."""
         where = where or Where()
         p, r = tables.points, tables.runs
+        clauses = _run_filter(where) if whole_runs else [*run_clauses(where), *point_clauses(where)]
         statement = (
             select(
                 *p.c,
@@ -195,7 +197,7 @@ class Store:
                 r.c.host,
             )
             .join_from(p, r, p.c.run_id == r.c.run_id)
-            .where(*run_clauses(where), *point_clauses(where))
+            .where(*clauses)
             .order_by(r.c.started_at, r.c.run_id, p.c.point_id)
         )
         with self._connect() as connection:
@@ -210,9 +212,10 @@ class Store:
 
 def _run_filter(where: Where) -> list[Any]:
     clauses = list(run_clauses(where))
-    matching_point = all_of(point_clauses(where))
+    # An alias: the clause stays correct inside a query that also reads the points table.
+    p = tables.points.alias("matching_point")
+    matching_point = all_of(point_clauses(where, p))
     if matching_point is not None:
-        p = tables.points
         clauses.append(exists().where(p.c.run_id == tables.runs.c.run_id, matching_point))
     return clauses
 

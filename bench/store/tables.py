@@ -65,6 +65,8 @@ runs = Table(
     Column("document", Text, nullable=False),
     Column("source", Text),
     Column("ingested_at", DateTime(), nullable=False),
+    Column("status_reasons", Text),  # JSON list; None: none
+    Column("gpu_reason", Text),  # why no GPU was recorded; None when one was
 )
 
 points = Table(

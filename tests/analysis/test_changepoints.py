@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import ruptures
 
-from bench.analysis.changepoints import detect_change_points
+from bench.analysis.changepoints import PENALTY_FACTOR, SegmentCostsL1, detect_change_points, noise_scale
 from bench.analysis.regression import Verdict
 from bench.errors import BenchError
 from bench.metrics import Direction
@@ -82,3 +85,26 @@ def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(BenchError) as caught:
         detect_change_points(**kwargs)
     assert caught.value.field == field
+
+
+def test_the_precomputed_segment_costs_are_ruptures_own_and_find_the_same_breakpoints():
+    """The dashboard's speed-up must not change a single change point: the same costs, bit for bit, and
+    the same PELT breakpoints as ruptures' CostL1, including series rounded as the trend rounds them
+    (ties) and series with a step."""
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(10, 70))
+        logs = rng.normal(0.0, 0.02, n) + (np.arange(n) >= rng.integers(1, n)) * rng.choice([0.0, 0.1])
+        if trial % 2:
+            logs = np.log(np.round(np.exp(logs) * 100.0, 1))
+        reference = ruptures.costs.CostL1().fit(logs)
+        costs = SegmentCostsL1().fit(logs)
+        for start in range(0, n - 1):
+            for end in range(start + 2, n + 1):
+                assert costs.error(start, end) == reference.error(start, end)
+        penalty = PENALTY_FACTOR * noise_scale(logs) * math.log(n)
+        expected = ruptures.Pelt(model="l1", min_size=5, jump=1).fit(logs).predict(pen=penalty)
+        found = ruptures.Pelt(custom_cost=costs, min_size=5, jump=1).fit(logs).predict(pen=penalty)
+        assert found == expected
+    with pytest.raises(ruptures.exceptions.NotEnoughPoints):
+        SegmentCostsL1().fit(np.ones(5)).error(1, 2)

@@ -142,5 +142,5 @@ def test_unreadable_inputs_make_a_pass_inconclusive() -> None:
     assert judge(report, rule=Rule()).outcome is Outcome.PASS
     outcome = judge(report, rule=Rule(), unread=["results/broken.json: not valid JSON"])
     assert outcome.outcome is Outcome.INCONCLUSIVE
-    assert "1 file(s) could not be read: results/broken.json" in outcome.reason
+    assert "1 input(s) left out: results/broken.json" in outcome.reason
     assert "unreadable files" in outcome.remedy

@@ -49,6 +49,7 @@ def test_upgrading_a_store_made_by_the_first_schema(store_url):
     ada = gpu_runs(2, tag="a")
     ampere = gpu_runs(1, gpu="NVIDIA A100-SXM4-80GB", architecture="", tag="c")  # architecture unrecorded
     cpu = make_document({(128, 1, 32): {"ttft_ms": [1.0, 2.0]}}, run_id="20261120T000000Z-cpu000")
+    ada[1] = ada[1].model_copy(update={"status": "interrupted", "status_reasons": ["interrupted (Ctrl-C)"]})
     documents = [*ada, *ampere, cpu]
     _first_schema_store(store_url, documents)
 
@@ -61,6 +62,11 @@ def test_upgrading_a_store_made_by_the_first_schema(store_url):
             ampere[0].run_id: "ampere",
             cpu.run_id: None,
         }
+        # 0003: why a run stopped and why it has no GPU, from the stored documents.
+        stored = {r.run_id: r for r in store.runs()}
+        assert stored[ada[1].run_id].status_reasons == ["interrupted (Ctrl-C)"]
+        assert stored[ada[0].run_id].status_reasons == [] and stored[ada[0].run_id].gpu_reason is None
+        assert cpu.environment.gpus.reason and stored[cpu.run_id].gpu_reason == cpu.environment.gpus.reason
         assert len(store.points(parse_where(["architecture=ada"]))) == 2 * 4
         assert len(store.points(parse_where(["arch=ampere"]))) == 4
         assert [p.architecture for p in store.points(parse_where(["provider=cpu"]))] == [None]
