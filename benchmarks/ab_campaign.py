@@ -62,7 +62,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("campaign"))
     parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=24)
     parser.add_argument("--round-repetitions", type=int, default=3)
     parser.add_argument("--run-repetitions", type=int, default=20)
     parser.add_argument("--slowdown-pairs", type=int, default=60, help="0: skip the bare-loop measurement")
@@ -71,7 +71,10 @@ def main() -> None:
         "--ab-kinds", nargs="+", default=["ab_aa", "ab_ab"], help="which ab verdicts to repeat"
     )
     parser.add_argument(
-        "--keep-workers", action="store_true", help="one worker per side per run (bench ab --keep-workers)"
+        "--fresh-workers", action="store_true", help="a new worker per round (bench ab --fresh-workers)"
+    )
+    parser.add_argument(
+        "--process-per-side", action="store_true", help="bench ab --process-per-side (default: one process)"
     )
     parser.add_argument(
         "--runs-every", type=int, default=1, help="separate runs every N-th iteration only (0: never)"
@@ -128,7 +131,8 @@ def main() -> None:
                         repetitions=args.round_repetitions,
                         warmup=1,
                         out_dir=out / kind,
-                        fresh_workers=not args.keep_workers,
+                        fresh_workers=True if args.fresh_workers else None,
+                        one_process=not args.process_per_side,
                     )
                 )
                 log(

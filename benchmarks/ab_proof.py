@@ -81,6 +81,64 @@ def ab_verdicts(folder: Path, kind: str, *, max_load: float = math.inf) -> dict[
     return outcomes
 
 
+def pooled_verdicts(folder: Path, kind: str, runs_per_verdict: int) -> dict[str, list[str]]:
+    """Verdicts over ``runs_per_verdict`` consecutive complete runs taken as one run of that many times
+    the rounds. Only for runs with a new pair of workers per round (``ab.fresh_workers``): each round is
+    then its own pair of processes measured back to back, so rounds of consecutive runs are rounds of
+    one longer run in all but the wall-clock gap between the runs."""
+    complete = []
+    for run in sorted((folder / kind).glob("*/")):
+        try:
+            base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
+        except Exception:
+            continue
+        if cand.status == "complete" and cand.ab is not None and cand.ab.fresh_workers:
+            complete.append((base, cand))
+    outcomes: dict[str, list[str]] = {}
+    for start in range(0, len(complete) - runs_per_verdict + 1, runs_per_verdict):
+        group = complete[start : start + runs_per_verdict]
+        merged = [_concatenate([pair[side] for pair in group]) for side in (0, 1)]
+        for flagged in (False, True):
+            rule = Rule(include_flagged=flagged)
+            report = build_ab_report(merged[0], merged[1], rule=rule)
+            label = f"round-t{' +flagged' if flagged else ''}"
+            outcomes.setdefault(label, []).append(judge(report, rule=rule).outcome.value)
+    return outcomes
+
+
+def _concatenate(documents: list) -> object:
+    """One side of several ab runs as one document: samples appended, round indices offset."""
+    first = documents[0]
+    points = []
+    for index, point in enumerate(first.points):
+        metrics, rounds, offset, statuses, reasons = {}, [], 0, [], []
+        for document in documents:
+            other = document.points[index]
+            for name, metric in other.metrics.items():
+                metrics.setdefault(name, []).extend(metric.samples)
+            rounds.extend(r + offset for r in other.rounds or [])
+            offset += document.ab.rounds_completed
+            statuses.append(other.status)
+            reasons.extend(other.reasons)
+        status = "invalid" if "invalid" in statuses else "flagged" if "flagged" in statuses else "valid"
+        points.append(
+            point.model_copy(
+                update={
+                    "metrics": {
+                        n: point.metrics[n].model_copy(update={"samples": v}) for n, v in metrics.items()
+                    },
+                    "rounds": rounds,
+                    "repetitions": len(rounds),
+                    "status": status,
+                    "reasons": list(dict.fromkeys(reasons)),
+                }
+            )
+        )
+    total = sum(d.ab.rounds_completed for d in documents)
+    ab = first.ab.model_copy(update={"rounds_planned": total, "rounds_completed": total})
+    return first.model_copy(update={"points": points, "ab": ab})
+
+
 def block_sd(folder: Path) -> tuple[float, float, int]:
     """(block sd, within sd, rounds) of decode tpot from the A/A runs: what pairing leaves over."""
     logs, within = [], []
@@ -218,7 +276,10 @@ def main() -> None:
     )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--simulate", type=int, default=0, help="verdicts per simulated row (0: skip)")
-    parser.add_argument("--rounds", type=int, nargs="+", default=[6])
+    parser.add_argument("--rounds", type=int, nargs="+", default=[8])
+    parser.add_argument(
+        "--pool", type=int, nargs="*", default=[2, 3], help="also verdicts over K consecutive runs as one"
+    )
     parser.add_argument(
         "--quiet", type=float, default=4.0, help="load average below which a run counts as quiet"
     )
@@ -228,6 +289,15 @@ def main() -> None:
     for title, max_load in (("all", math.inf), (f"load average < {args.quiet:g} at the start", args.quiet)):
         print(f"\n## bench ab verdicts (real, {title})")
         _print_ab(folder, max_load)
+    for k in args.pool:
+        print(f"\n## bench ab verdicts over {k} consecutive fresh-worker runs taken as one (real)")
+        for kind, name in (("ab_aa", "A/A"), ("ab_ab", "A/B (known slowdown)")):
+            for label, values in pooled_verdicts(folder, kind, k).items():
+                n = len(values)
+                print(
+                    f"{name:22s} {label:22s} fail {_ci(values.count('fail'), n)}; "
+                    f"inconclusive {values.count('inconclusive')}; pass {values.count('pass')}"
+                )
     print("\n## separate bench run + bench compare verdicts (real)")
 
     for label, values in compare_verdicts(folder).items():

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import bench
 from bench.ab.protocol import PROTOCOL_VERSION, receive, send
@@ -32,6 +32,17 @@ _BOOTSTRAP = (
     "from bench.ab.worker import main\n"
     "main()\n"
 )
+
+
+class Talker(Protocol):
+    """What the rounds need of a worker: a ``Worker``, or one side's channel to a shared one."""
+
+    @property
+    def hello(self) -> dict[str, Any]: ...
+
+    def request(self, message: dict[str, Any], *, during: str) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
 
 
 class WorkerError(BenchError):
@@ -109,7 +120,7 @@ class Worker:
         return reply
 
     def close(self) -> None:
-        """Ask the worker to quit; kill it if it does not within a few seconds."""
+        """Ask the worker to quit; kill it if it does not within a few seconds. Closing twice is fine."""
         if self.process.poll() is None:
             try:
                 assert self.process.stdin is not None
@@ -123,3 +134,22 @@ class Worker:
             if stream is not None and not stream.closed:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+
+class SideChannel:
+    """One side's view of a worker that holds both sides: its requests carry the side's key, and only
+    the channel that owns the worker closes it."""
+
+    def __init__(self, worker: Any, key: str, *, owns: bool) -> None:
+        self.worker, self.key, self.owns = worker, key, owns
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        return dict(self.worker.hello)
+
+    def request(self, message: dict[str, Any], *, during: str) -> dict[str, Any]:
+        return dict(self.worker.request({**message, "side": self.key}, during=during))
+
+    def close(self) -> None:
+        if self.owns:
+            self.worker.close()

@@ -4,8 +4,9 @@ Point ``i`` of the baseline file is paired with point ``i`` of the candidate fil
 checked to measure the same shapes in the same order before anything ran); per gate metric, each
 round's repetitions of both sides go to :mod:`bench.analysis.paired`, and the decisions of the whole
 run are corrected together. Flagged and invalid points are left out as ``bench compare`` leaves them
-out, and every pair that was not compared is a coverage gap with its reason. The report is the one
-comparison model: the same renderers, JSON, Markdown, JUnit and dashboard as ``bench compare``.
+out (except a flag for spread alone: the paired interval bounds the noise), and every pair that was
+not compared is a coverage gap with its reason. The report is the one comparison model: the same
+renderers, JSON, Markdown, JUnit and dashboard as ``bench compare``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bench.errors import BenchError
 from bench.metrics import GATE_METRICS, METRICS, spec
 from bench.results.schema import Point, ResultDocument
 from bench.status import PointStatus
+from bench.validity import HIGH_CV
 
 
 def _rounds_of(point: Point, metric: str) -> dict[int, list[float]]:
@@ -52,8 +54,17 @@ def _rounds_of(point: Point, metric: str) -> dict[int, list[float]]:
     return grouped
 
 
+def _noise_only(point: Point) -> bool:
+    """Flagged for nothing but its spread within rounds (high_cv)."""
+    codes = {reason.partition(":")[0] for reason in point.reasons}
+    return point.status == PointStatus.FLAGGED and codes == {HIGH_CV}
+
+
 def _exclusion(base: Point, cand: Point, rule: Rule) -> tuple[CoverageReason, str] | None:
-    states = {PointStatus(base.status), PointStatus(cand.status)}
+    """Why a pair of points is left out, or None. A spread-only flag (high_cv) leaves nothing out here:
+    the paired decision bounds the noise itself (an interval that still reaches the minimum effect is
+    "not held", bench.analysis.paired), where ``bench compare`` needs the CV threshold to."""
+    states = {PointStatus.VALID if _noise_only(p) else PointStatus(p.status) for p in (base, cand)}
     if PointStatus.INVALID not in states and (states == {PointStatus.VALID} or rule.include_flagged):
         return None
     which = [

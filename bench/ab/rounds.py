@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bench.ab.client import Worker
+from bench.ab.client import SideChannel, Talker, Worker
 from bench.ab.protocol import point_schema_digest
 from bench.ab.sides import Side
 from bench.engine.genai import StopFlag
@@ -69,10 +69,22 @@ class AbRequest:
     telemetry: bool = True
     sample_interval_s: float = 0.010
     command: Sequence[str] = ()
-    # A new pair of worker processes for every round: what sets a process's speed for its lifetime
-    # (where its weights landed in memory, huge pages) then varies round to round, where the round t
-    # counts it as noise, instead of biasing every round of a run alike (docs/STATISTICS.md).
-    fresh_workers: bool = True
+    # A new worker process (pair) for every round: what sets a process's speed for its lifetime then
+    # varies round to round, where the round t counts it as noise, instead of biasing every round of a
+    # run alike (docs/STATISTICS.md). None: only where the sides run in separate processes.
+    fresh_workers: bool | None = None
+    # Sides that share their Python and environment run in one worker process: whatever sets a process's
+    # speed then moves both sides alike and cancels in their ratio. False: one process per side always.
+    one_process: bool = True
+
+    @property
+    def shares_process(self) -> bool:
+        a, b = self.baseline, self.candidate
+        return self.one_process and Path(a.python) == Path(b.python) and dict(a.env) == dict(b.env)
+
+    @property
+    def restarts_workers(self) -> bool:
+        return (not self.shares_process) if self.fresh_workers is None else self.fresh_workers
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class AbRun:
     wall_s: float
 
 
-WorkerFactory = Callable[..., Worker]
+WorkerFactory = Callable[..., Talker]
 
 
 def _utcnow() -> datetime:
@@ -113,7 +125,7 @@ def run_ab(
         raise BenchError("rounds and repetitions must be >= 1, warmup >= 0", field="--rounds/--repetitions")
     sides = (request.baseline, request.candidate)
     scenarios = [side.scenario(request.scenario) for side in sides]  # bad overrides fail here, first
-    workers: list[Worker] = []
+    workers: list[Talker] = []
     started = time.perf_counter()
     try:
         plans = _start_workers(request, sides, scenarios, workers, worker_factory, reporter, first=0)
@@ -142,7 +154,7 @@ def _start_workers(
     request: AbRequest,
     sides: tuple[Side, Side],
     scenarios: list[Scenario],
-    workers: list[Worker],
+    workers: list[Talker],
     worker_factory: WorkerFactory,
     reporter: AbReporter,
     *,
@@ -150,14 +162,22 @@ def _start_workers(
 ) -> list[dict[str, Any]]:
     """Start one worker per side into ``workers`` (baseline, candidate order; ``first`` starts first),
     check each can run, and have each load its side's models: their plans."""
-    started: dict[int, Worker] = {}
-    try:
-        for index in (first, 1 - first):
-            side = sides[index]
-            reporter.note(f"starting the {side.role} worker ({side.python})")
-            started[index] = worker_factory(label=side.role, python=side.python, env=dict(side.env))
-    finally:
-        workers.extend(started[i] for i in sorted(started))  # closed by the caller, whatever happens
+    if request.shares_process:
+        side = sides[0]
+        reporter.note(f"starting the worker both sides share ({side.python})")
+        shared = worker_factory(label=side.role, python=side.python, env=dict(side.env))
+        workers.extend(
+            [SideChannel(shared, "baseline", owns=True), SideChannel(shared, "candidate", owns=False)]
+        )
+    else:
+        started: dict[int, Talker] = {}
+        try:
+            for index in (first, 1 - first):
+                side = sides[index]
+                reporter.note(f"starting the {side.role} worker ({side.python})")
+                started[index] = worker_factory(label=side.role, python=side.python, env=dict(side.env))
+        finally:
+            workers.extend(started[i] for i in sorted(started))  # closed by the caller, whatever happens
     for side, worker in zip(sides, workers, strict=True):
         if worker.hello.get("genai_error"):
             raise BenchError(
@@ -223,7 +243,7 @@ class _Rounds:
         request: AbRequest,
         sides: tuple[Side, Side],
         scenarios: list[Scenario],
-        workers: list[Worker],
+        workers: list[Talker],
         plans: list[dict[str, Any]],
         stop: StopFlag,
         reporter: AbReporter,
@@ -283,7 +303,8 @@ class _Rounds:
                 python=str(side.python),
                 worker=dict(worker.hello),
                 env=dict(side.env),
-                fresh_workers=request.fresh_workers,
+                fresh_workers=request.restarts_workers,
+                one_process=request.shares_process,
             ),
         )
 
@@ -298,7 +319,7 @@ class _Rounds:
         try:
             for round_index in range(self.request.rounds):
                 round_started = time.perf_counter()
-                if round_index and self.request.fresh_workers:
+                if round_index and self.request.restarts_workers:
                     if self.stop.requested:
                         interrupted = True
                         break

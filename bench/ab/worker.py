@@ -1,4 +1,5 @@
-"""One side of ``bench ab``: a long-lived process that keeps its models loaded across rounds.
+"""One side of ``bench ab``: a process that loads its side's models once and measures them on request
+(for one round by default, for the whole run with ``--keep-workers``).
 
 Run as ``python -m bench.ab.worker`` under the side's Python (see ``bench.ab.client``). It measures with
 the runner's own per-point code (``bench.runner``), so a point measured here is the same ``Point`` that
@@ -148,10 +149,13 @@ def _error(exc: BaseException) -> dict[str, Any]:
 
 
 def serve(inbox: IO[str], outbox: IO[str]) -> int:
-    """Answer requests until ``quit`` or the end of input."""
+    """Answer requests until ``quit`` or the end of input.
+
+    One process may hold both sides (``plan`` and ``measure`` carry the side's key): what sets a
+    process's speed for its lifetime is then the same for both, and cancels in their ratio."""
     hello = _hello()
     send(outbox, hello)
-    side: _Side | None = None
+    sides: dict[str, _Side] = {}
     try:
         while True:
             request = receive(inbox)
@@ -167,18 +171,19 @@ def serve(inbox: IO[str], outbox: IO[str]) -> int:
                             field=f"python {sys.executable}",
                             hint="install onnxruntime-genai (or -cuda / -directml) into that environment",
                         )
-                    side = _Side(
+                    side = sides[str(request.get("side", ""))] = _Side(
                         request["scenario"],
                         telemetry=bool(request.get("telemetry", True)),
                         sample_interval_s=float(request.get("sample_interval_s", 0.010)),
                     )
                     send(outbox, side.plan_reply())
                 elif op == "measure":
-                    if side is None:
+                    measured = sides.get(str(request.get("side", "")))
+                    if measured is None:
                         raise BenchError("measure before plan", field="protocol")
                     send(
                         outbox,
-                        side.measure(
+                        measured.measure(
                             int(request["index"]),
                             warmup=int(request["warmup"]),
                             repetitions=int(request["repetitions"]),
@@ -189,14 +194,18 @@ def serve(inbox: IO[str], outbox: IO[str]) -> int:
             except Exception as exc:  # every failure becomes a reply; the driver decides what it means
                 send(outbox, _error(exc))
     finally:
-        if side is not None:
+        for side in sides.values():
             side.close()
 
 
 def main() -> None:
     _ignore_interrupts()
     outbox = _protocol_stream()
-    sys.exit(serve(sys.stdin, outbox))
+    try:
+        code = serve(sys.stdin, outbox)
+    except BrokenPipeError:  # the driver went away (killed): nothing left to answer, nowhere to say it
+        os._exit(1)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

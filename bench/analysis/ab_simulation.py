@@ -119,7 +119,6 @@ def simulate_ab_tests(
                     compare_rounds(
                         rounds=[(sides[0][r, point], sides[1][r, point]) for r in range(rounds)],
                         metric=metric,
-                        n_resamples=2,  # the interval is not part of the decision
                     )
                 )
         for test in tests:

@@ -22,9 +22,15 @@ the sides *within* rounds and never across them:
   round, so 4 rounds reach 1.25e-5, enough for a verdict of 100 comparisons (1e-4). A comparison whose
   floor cannot pass the correction is not comparable, with the number of rounds it needs.
 * **Effect**: the per-round ratio of medians, candidate / baseline, aggregated as their geometric mean
-  (drift that scales a round cancels in its ratio), with a percentile bootstrap interval over rounds.
+  (drift that scales a round cancels in its ratio), with the round t's own interval (Student's t over
+  the round log ratios).
 * **Decision**: the same minimum effect, alpha and correction as ``bench compare``
-  (:class:`bench.analysis.regression.Rule`, :func:`bench.analysis.regression.decide_batch`).
+  (:class:`bench.analysis.regression.Rule`, :func:`bench.analysis.regression.decide_batch`), and one
+  more condition for "no change": the interval must rule out a regression of the minimum effect. Not
+  significant with an interval that still reaches it is not a change that held but one the rounds
+  could not see: NOT_COMPARABLE, with about how many rounds would tell. This is what bounds the noise
+  of an interleaved run (its own precision), where ``bench compare`` bounds it by flagging points whose
+  repetitions vary more than the CV threshold.
 
 Ranks treat a round's repetitions as exchangeable; drift *inside* a side's half of a round (a burst
 that hits three consecutive repetitions of one side) is not cancelled and shows as a false signal: in
@@ -196,7 +202,7 @@ class PairedComparison:
     round_ratios: tuple[float, ...]  # candidate median / baseline median, round by round
     ratio: float  # geometric mean of the round ratios
     change_pct: float
-    ci_low: float  # percentile bootstrap over rounds of the geometric mean ratio
+    ci_low: float  # Student's t interval over rounds of the geometric mean ratio
     ci_high: float
     ci_level: float
     test: StratifiedTest  # van Elteren
@@ -219,10 +225,8 @@ def compare_rounds(
     direction: Direction | str | None = None,
     key: Key = "",
     ci_level: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
 ) -> PairedComparison:
-    """Compare the sides of one (point, metric) round by round. Deterministic given ``seed``."""
+    """Compare the sides of one (point, metric) round by round."""
     direction = Direction(direction) if direction is not None else metric_spec(metric or "").direction
     pairs = [(np.asarray(b, dtype=float).ravel(), np.asarray(c, dtype=float).ravel()) for b, c in rounds]
     n_base = sum(b.size for b, _ in pairs)
@@ -239,7 +243,7 @@ def compare_rounds(
         )  # fmt: skip
     logs = np.array([math.log(np.median(c) / np.median(b)) for b, c in complete])
     ratio = math.exp(float(logs.mean()))
-    low, high = _bootstrap_geometric_mean(logs, ci_level=ci_level, n_resamples=n_resamples, seed=seed)
+    low, high = _t_interval(logs, ci_level=ci_level)
     return PairedComparison(
         key=key,
         metric=metric,
@@ -272,16 +276,14 @@ def _problem(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> str | None:
     return None
 
 
-def _bootstrap_geometric_mean(
-    logs: np.ndarray, *, ci_level: float, n_resamples: int, seed: int
-) -> tuple[float, float]:
+def _t_interval(logs: np.ndarray, *, ci_level: float) -> tuple[float, float]:
+    """Student's t interval of the geometric mean ratio over rounds (the round t's own)."""
     if logs.size < 2:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    means = logs[rng.integers(0, logs.size, size=(n_resamples, logs.size))].mean(axis=1)
-    tail = (1.0 - ci_level) / 2.0 * 100.0
-    low, high = np.percentile(means, [tail, 100.0 - tail])
-    return math.exp(float(low)), math.exp(float(high))
+    half = float(stats.t.ppf((1.0 + ci_level) / 2.0, logs.size - 1)) * float(logs.std(ddof=1))
+    half /= math.sqrt(logs.size)
+    mean = float(logs.mean())
+    return math.exp(mean - half), math.exp(mean + half)
 
 
 # -------------------------------------------------------------------------------- the decision
@@ -388,6 +390,10 @@ def _decision(
     if verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT):
         reason = f"{size} {where}, {p_text} ≤ {rule.alpha:g}, beyond the {effect * 100:g} % minimum effect"
         return PairedDecision(comparison, verdict, reason, adjusted, effect)
+    if worse < effect:  # an apparent improvement too: its interval may still reach a regression
+        reach = _worse_bound(comparison)
+        if reach is not None and reach >= effect:
+            return _not_held(comparison, reach, worse, effect, adjusted, f"{size} {where}", p_text)
     if adjusted <= rule.alpha:
         reason = f"{size} {where} is significant ({p_text}) but within the {effect * 100:g} % minimum effect"
         return PairedDecision(comparison, verdict, reason, adjusted, effect)
@@ -402,3 +408,34 @@ def _decision(
     return PairedDecision(
         comparison, verdict, f"{size} {where}, not significant ({p_text})", adjusted, effect
     )
+
+
+def _not_held(
+    comparison: PairedComparison,
+    reach: float,
+    worse: float,
+    effect: float,
+    adjusted: float,
+    what: str,
+    p_text: str,
+) -> PairedDecision:
+    """Within the minimum effect, but the interval still reaches a regression of it: the rounds could
+    not tell, so no change did not hold. The interval narrows like 1 / sqrt(rounds)."""
+    half = reach - worse
+    room = effect - max(worse, 0.0)
+    needed = math.ceil(comparison.rounds * (half / room) ** 2) + 1 if half > 0 and room > 0 else None
+    more = f"; about {needed} rounds would tell" if needed else ""
+    reason = (
+        f"{what} ({p_text}), but its {comparison.ci_level:.0%} interval reaches {reach * 100:.1f} % worse, "
+        f"beyond the {effect * 100:g} % minimum effect: not held{more}"
+    )
+    return PairedDecision(comparison, Verdict.NOT_COMPARABLE, reason, adjusted, effect, needed)
+
+
+def _worse_bound(comparison: PairedComparison) -> float | None:
+    """How much worse the interval's far end is (a fraction; None without an interval)."""
+    bound = comparison.ci_high if comparison.direction is Direction.LOWER_IS_BETTER else comparison.ci_low
+    if not math.isfinite(bound):
+        return None
+    change = bound - 1.0
+    return change if comparison.direction is Direction.LOWER_IS_BETTER else -change

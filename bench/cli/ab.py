@@ -77,19 +77,30 @@ def ab(
         typer.Option(help="PROVIDER.KEY=VALUE provider option for the candidate side (repeatable)."),
     ] = None,
     provider: ProvidersOption = None,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds; each measures every point on both sides.")] = 8,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds; each measures every point on both sides.")] = 24,
     repetitions: Annotated[
         int, typer.Option(min=1, help="Repetitions per side, point and round (3 vs 3: 20 orders per round).")
     ] = 3,
     warmup: Annotated[int, typer.Option(min=0, help="Warmups per side, point and round.")] = 1,
     fresh_workers: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--fresh-workers/--keep-workers",
-            help="A new pair of worker processes (models loaded anew) for every round, so what fixes a "
-            "process's speed for its lifetime (memory placement) is round-to-round noise, not a bias of "
-            "the whole run. --keep-workers: one worker per side for the whole run (faster where loading "
-            "is slow; only where per-process offsets were measured negligible, docs/STATISTICS.md).",
+            help="A new worker process (pair) for every round, models loaded anew, so what sets a "
+            "process's speed for its lifetime is round-to-round noise instead of a bias of the whole "
+            "run. Default: fresh where the sides need a process each (different Pythons or "
+            "environments, or --process-per-side), kept for the run where they share one.",
+            show_default=False,
+        ),
+    ] = None,
+    one_process: Annotated[
+        bool,
+        typer.Option(
+            "--one-process/--process-per-side",
+            help="Sides that share their Python and environment variables run in one worker process (both "
+            "sides' models loaded in it), so what sets a process's speed is the same for both and cancels "
+            "in their ratio. --process-per-side: a process per side (sides with different Pythons or "
+            "environments always get one each).",
         ),
     ] = True,
     out: OutDirOption = Path("results"),
@@ -115,9 +126,9 @@ def ab(
 ) -> None:
     """Measure a baseline side and a candidate side interleaved, and gate on their difference.
 
-    Each side runs in its own worker process (its own Python), a new pair for every round unless
-    --keep-workers; rounds alternate which side goes first (A B, B A, ...), and every round measures
-    every point on both sides.
+    Sides that share their Python and environment run in one worker process (else one each, under
+    each side's Python; a new one for every round with --fresh-workers); rounds alternate which side
+    goes first (A B, B A, ...), and every round measures every point on both sides.
     The decision pairs the sides within each round, so drift that moves a whole round cancels: per point
     and metric, Student's t on the per-round log ratios (or --paired-test van-elteren), the geometric
     mean of the round ratios, the same minimum effect and correction as `bench compare`. Writes the two
@@ -176,6 +187,7 @@ def ab(
                 telemetry=telemetry,
                 command=sys.argv,
                 fresh_workers=fresh_workers,
+                one_process=one_process,
             ),
             stop=stop,
             reporter=_Reporter(console),

@@ -206,6 +206,11 @@ class AbRecord(BaseModel):
     worker: dict[str, Any] = Field(default_factory=dict, description="the worker's handshake (versions)")
     env: dict[str, str] = Field(default_factory=dict, description="environment variables this side set")
     order: str = Field(default="ABBA", description="side order per (round + point): A first when even")
+    one_process: bool = Field(
+        default=False,
+        description="both sides' models in one worker process (sides that share their Python and "
+        "environment), so what sets a process's speed is the same for both",
+    )
     fresh_workers: bool = Field(
         default=False,
         description="each round ran in a new pair of worker processes (models loaded anew); False: one "

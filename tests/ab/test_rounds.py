@@ -139,8 +139,110 @@ def test_sides_that_cannot_share_a_run_stop_before_measuring(tmp_path, schemas, 
     _FakeWorker.measured = []
     request = AbRequest(
         scenario=scenario, baseline=Side("baseline"), candidate=Side("candidate"), rounds=2, repetitions=2,
-        warmup=0, out_dir=tmp_path,
+        warmup=0, out_dir=tmp_path, one_process=False,  # one worker per side (as different Pythons get)
     )  # fmt: skip
     with pytest.raises(BenchError, match=re.escape(message)):
         run_ab(request, worker_factory=factory)
     assert _FakeWorker.measured == [] and not any(tmp_path.iterdir())
+
+
+class _CountingWorker:
+    """A worker that 'measures' a fixed point; records when it was started, used and closed."""
+
+    log: ClassVar[list[tuple[str, str, int]]] = []
+    started = 0
+
+    def __init__(self, *, label: str, python, env) -> None:
+        _CountingWorker.started += 1
+        self.label, self.number = label, _CountingWorker.started
+        self.hello = {"ok": True, "protocol": 1, "bench_path": "/bench", "bench_version": "9.9"}
+        self.document = make_document({SHAPE: {"ttft_ms": [10.0, 10.1], "tpot_ms": [1.0, 1.0]}})
+        self.log.append(("start", label, self.number))
+
+    def request(self, message, *, during: str):
+        from bench.ab.protocol import point_schema_digest
+
+        if message["op"] == "plan":
+            point = self.document.points[0]
+            return {
+                "ok": True,
+                "point_schema": point_schema_digest(),
+                "points": [{"model": point.model, "provider": "cpu", "prompt_tokens": 16, "batch_size": 1,
+                            "output_tokens": 8}],
+                "environment": self.document.environment.model_dump(mode="json"),
+                "sessions": [s.model_dump(mode="json") for s in self.document.sessions],
+                "skipped": [],
+            }  # fmt: skip
+        self.log.append(("measure", message.get("side") or self.label, self.number))
+        return {"ok": True, "point": self.document.points[0].model_dump(mode="json")}
+
+    def close(self) -> None:
+        self.log.append(("close", self.label, self.number))
+
+
+@pytest.mark.parametrize(
+    ("one_process", "fresh", "starts"),
+    [
+        (True, None, 1),  # sides that can share a process share one, kept for the run
+        (True, True, 3),  # ... or a new shared one per round
+        (False, None, 6),  # a process per side: a new pair every round by default
+        (False, False, 2),  # ... unless kept
+    ],
+)
+def test_workers_per_round_and_per_side(tmp_path, one_process, fresh, starts) -> None:
+    from bench.ab.rounds import AbRequest, run_ab
+    from bench.ab.sides import Side
+    from bench.scenarios import load_scenario
+
+    scenario = load_scenario(Path(__file__).parent / "data" / "tiny-ab.yaml").scenario
+    _CountingWorker.log, _CountingWorker.started = [], 0
+    request = AbRequest(
+        scenario=scenario, baseline=Side("baseline"), candidate=Side("candidate"), rounds=3, repetitions=2,
+        warmup=0, out_dir=tmp_path, telemetry=False, fresh_workers=fresh, one_process=one_process,
+    )  # fmt: skip
+    run = run_ab(request, worker_factory=_CountingWorker)
+    assert run.rounds_completed == 3 and run.candidate.ab is not None
+    assert run.candidate.ab.one_process is one_process
+    assert run.candidate.ab.fresh_workers is (starts > 2 or (one_process and starts == 3))
+    log = _CountingWorker.log
+    started = [(label, n) for kind, label, n in log if kind == "start"]
+    assert len(started) == starts
+    assert {n for kind, _, n in log if kind == "close"} == {n for _, n in started}  # all closed
+    sides_of: dict[int, set[str]] = {}
+    for kind, side, n in log:
+        if kind == "measure":
+            sides_of.setdefault(n, set()).add(side)
+    if one_process:
+        # One process measures both sides, by key: whatever sets its speed is the same for both.
+        assert all(sides == {"baseline", "candidate"} for sides in sides_of.values())
+    else:
+        assert all(len(sides) == 1 for sides in sides_of.values())
+    if starts == 6:
+        # The side whose worker starts first alternates; the old pair is closed before the next starts.
+        assert [started[i][0] for i in (0, 2, 4)] == ["baseline", "candidate", "baseline"]
+        first_new = log.index(("start", *started[2]))
+        assert {("close", label, n) for label, n in started[:2]} <= set(log[:first_new])
+
+
+def _ab_pair(base_reasons: list[str], status: str = "flagged"):
+    base = make_document({SHAPE: {"tpot_ms": [1.0, 1.01, 0.99] * 6}}, run_id="base")
+    cand = make_document({SHAPE: {"tpot_ms": [1.0, 1.0, 1.0] * 6}}, run_id="cand")
+    for doc, role in ((base, "baseline"), (cand, "candidate")):
+        doc.ab = AbRecord(
+            role=role, partner_run_id="x", rounds_planned=6, rounds_completed=6, repetitions_per_round=3,
+            warmup_per_round=1, python="python",
+        )  # fmt: skip
+        doc.points[0].rounds = [r for r in range(6) for _ in range(3)]
+    base.points[0].status, base.points[0].reasons = status, base_reasons
+    return base, cand
+
+
+def test_a_flag_for_spread_alone_is_compared_other_flags_are_left_out() -> None:
+    """ab bounds its noise with the paired interval, so a high_cv flag does not leave a point out; a
+    throttled point still is (the conditions, not the noise, were wrong)."""
+    spread = _ab_pair(["high_cv: tpot_ms varies 12.0% within rounds (threshold 10%)"])
+    (row,) = build_ab_report(*spread, rule=Rule(), metrics=["tpot_ms"]).rows
+    assert not row.excluded and row.gap is None and row.candidate_status == "valid"
+    throttled = _ab_pair(["throttled: round 2: 1 of 3 repetitions ran under HwSlowdown"])
+    (row,) = build_ab_report(*throttled, rule=Rule(), metrics=["tpot_ms"]).rows
+    assert row.excluded and row.gap == "flagged" and "throttled" in row.reason

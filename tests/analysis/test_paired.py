@@ -175,3 +175,39 @@ def test_simulated_ab_cancels_the_measured_vm_drift() -> None:
     slow = simulate_ab(profile, Rule(), rounds=6, repetitions=3, n_verdicts=60, slowdown=1.10, seed=1)
     assert aa.fail_rate == 0 and aa.not_comparable_rate == 0  # the 1000-verdict figures: docs
     assert slow.fail_rate >= 0.95
+
+
+def _shifted_rounds(log_ratios, *, reps: int = 3):
+    """Rounds whose candidate / baseline ratio is exp(log_ratio), with no spread within a round."""
+    return [([10.0] * reps, [10.0 * math.exp(x)] * reps) for x in log_ratios]
+
+
+def test_no_change_holds_only_when_the_interval_rules_out_the_minimum_effect() -> None:
+    """Not significant is not enough: with rounds this noisy the interval still reaches a 5 % regression,
+    so the rounds could not tell (NOT_COMPARABLE, with about how many would); the same mean ratio
+    measured precisely holds."""
+    rng = np.random.default_rng(11)
+    noisy = rng.normal(0.0, 0.08, 8)
+    noisy += 0.005 - noisy.mean()  # 0.5 % worse on average, round sd 8 %
+    decision = decide_paired([compare_rounds(rounds=_shifted_rounds(noisy), metric="tpot_ms")], Rule())[0]
+    paired = decision.comparison
+    assert decision.verdict is Verdict.NOT_COMPARABLE and "not held" in decision.reason
+    assert paired.ci_high > 1.05 and decision.rounds_needed is not None and decision.rounds_needed > 8
+    assert f"about {decision.rounds_needed} rounds would tell" in decision.reason
+    # The interval is the round t's own: Student's t over the round log ratios.
+    half = stats.t.ppf(0.975, 7) * noisy.std(ddof=1) / math.sqrt(8)
+    assert math.isclose(paired.ci_high, math.exp(noisy.mean() + half), rel_tol=1e-9)
+
+    precise = noisy * 0.1 + 0.9 * noisy.mean()  # same mean, a tenth of the spread
+    held = decide_paired([compare_rounds(rounds=_shifted_rounds(precise), metric="tpot_ms")], Rule())[0]
+    assert held.verdict is Verdict.NO_CHANGE and held.comparison.ci_high < 1.05
+
+
+def test_a_small_significant_change_whose_interval_reaches_the_effect_is_not_held() -> None:
+    rounds = _shifted_rounds([0.03, 0.035, 0.02, 0.045, 0.025, 0.04])  # ~3 % worse, interval to ~4.5 %
+    rule = Rule(min_effect=0.04)
+    decision = decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], rule)[0]
+    assert decision.comparison.ci_high - 1 >= 0.04 and decision.verdict is Verdict.NOT_COMPARABLE
+    assert decide_paired([compare_rounds(rounds=rounds, metric="tpot_ms")], Rule())[0].verdict is (
+        Verdict.NO_CHANGE  # with the default 5 % minimum effect the interval rules it out
+    )
