@@ -70,9 +70,7 @@ def main() -> None:
     parser.add_argument(
         "--ab-kinds", nargs="+", default=["ab_aa", "ab_ab"], help="which ab verdicts to repeat"
     )
-    parser.add_argument(
-        "--fresh-workers", action="store_true", help="a new worker per round (bench ab --fresh-workers)"
-    )
+    parser.add_argument("--load-once", action="store_true", help="bench ab --load-once (default: --reload)")
     parser.add_argument(
         "--process-per-side", action="store_true", help="bench ab --process-per-side (default: one process)"
     )
@@ -131,7 +129,7 @@ def main() -> None:
                         repetitions=args.round_repetitions,
                         warmup=1,
                         out_dir=out / kind,
-                        fresh_workers=True if args.fresh_workers else None,
+                        reload_each_round=not args.load_once,
                         one_process=not args.process_per_side,
                     )
                 )

@@ -83,16 +83,16 @@ def ab_verdicts(folder: Path, kind: str, *, max_load: float = math.inf) -> dict[
 
 def pooled_verdicts(folder: Path, kind: str, runs_per_verdict: int) -> dict[str, list[str]]:
     """Verdicts over ``runs_per_verdict`` consecutive complete runs taken as one run of that many times
-    the rounds. Only for runs with a new pair of workers per round (``ab.fresh_workers``): each round is
-    then its own pair of processes measured back to back, so rounds of consecutive runs are rounds of
-    one longer run in all but the wall-clock gap between the runs."""
+    the rounds. Only for runs whose models were loaded anew every round (``ab.reloaded_each_round``):
+    each round is then its own pair of loaded models measured back to back, so rounds of consecutive
+    runs are rounds of one longer run in all but the wall-clock gap between the runs."""
     complete = []
     for run in sorted((folder / kind).glob("*/")):
         try:
             base, cand = load_result(run / "baseline.json"), load_result(run / "candidate.json")
         except Exception:
             continue
-        if cand.status == "complete" and cand.ab is not None and cand.ab.fresh_workers:
+        if cand.status == "complete" and cand.ab is not None and cand.ab.reloaded_each_round:
             complete.append((base, cand))
     outcomes: dict[str, list[str]] = {}
     for start in range(0, len(complete) - runs_per_verdict + 1, runs_per_verdict):
@@ -281,6 +281,10 @@ def main() -> None:
         "--pool", type=int, nargs="*", default=[2, 3], help="also verdicts over K consecutive runs as one"
     )
     parser.add_argument(
+        "--blocks", type=float, nargs="*", help="simulated block sds (default: 0, measured, 2 %%)"
+    )
+    parser.add_argument("--tests", nargs="+", default=list(PAIRED_TESTS), choices=list(PAIRED_TESTS))
+    parser.add_argument(
         "--quiet", type=float, default=4.0, help="load average below which a run counts as quiet"
     )
     args = parser.parse_args()
@@ -290,7 +294,7 @@ def main() -> None:
         print(f"\n## bench ab verdicts (real, {title})")
         _print_ab(folder, max_load)
     for k in args.pool:
-        print(f"\n## bench ab verdicts over {k} consecutive fresh-worker runs taken as one (real)")
+        print(f"\n## bench ab verdicts over {k} consecutive reloading runs taken as one (real)")
         for kind, name in (("ab_aa", "A/A"), ("ab_ab", "A/B (known slowdown)")):
             for label, values in pooled_verdicts(folder, kind, k).items():
                 n = len(values)
@@ -319,8 +323,9 @@ def main() -> None:
             f"\n## simulation: drift of {VM_PROFILE.name}, K = {len(GATE_METRICS)}, {args.simulate} verdicts"
         )
         for rounds in args.rounds:
-            for block in sorted({0.0, round(sd, 4) if math.isfinite(sd) else 0.0, 0.02}):
-                for test in PAIRED_TESTS:
+            measured = round(sd, 4) if math.isfinite(sd) else 0.0
+            for block in sorted(set(args.blocks) if args.blocks is not None else {0.0, measured, 0.02}):
+                for test in args.tests:
                     aa = simulate_ab(profile, Rule(), rounds=rounds, repetitions=3, n_verdicts=args.simulate,
                                      block_sd=block, test=test)  # fmt: skip
                     ab = simulate_ab(profile, Rule(), rounds=rounds, repetitions=3, n_verdicts=args.simulate,

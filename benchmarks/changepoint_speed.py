@@ -1,5 +1,6 @@
-"""The change-point search with ruptures' own CostL1 against bench's precomputed segment costs, side by
-side in one process (the dashboard's trend runs one search per point and trend metric).
+"""The change-point search: ruptures' Pelt with its CostL1 against bench's own (``pelt`` over
+``SegmentCostsL1``, the same search and costs), side by side in one process (the dashboard's trend runs
+one search per point and trend metric).
 
 Series shaped like a dashboard trend window: 50 runs, 2 % noise, a 12 % step in half of them. Both
 searches get the same series in alternating order; the breakpoints are checked equal.
@@ -17,7 +18,7 @@ import time
 import numpy as np
 import ruptures
 
-from bench.analysis.changepoints import PENALTY_FACTOR, SegmentCostsL1, noise_scale
+from bench.analysis.changepoints import PENALTY_FACTOR, SegmentCostsL1, noise_scale, pelt
 
 
 def main() -> None:
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    laps: dict[str, list[float]] = {"CostL1 (ruptures)": [], "precomputed": []}
+    laps: dict[str, list[float]] = {"ruptures Pelt + CostL1": [], "bench (pelt + costs)": []}
     for index in range(args.series):
         logs = rng.normal(0.0, 0.02, args.runs)
         if index % 2:
@@ -38,9 +39,10 @@ def main() -> None:
         order = list(laps) if index % 2 else list(reversed(laps))
         for name in order:
             start = time.perf_counter()
-            cost = ruptures.costs.CostL1() if name.startswith("CostL1") else SegmentCostsL1()
-            search = ruptures.Pelt(custom_cost=cost, min_size=5, jump=1).fit(logs)
-            found[name] = search.predict(pen=penalty)
+            if name.startswith("ruptures"):
+                found[name] = ruptures.Pelt(model="l1", min_size=5, jump=1).fit(logs).predict(pen=penalty)
+            else:
+                found[name] = pelt(SegmentCostsL1().fit(logs).costs, penalty=penalty, min_size=5)
             laps[name].append(time.perf_counter() - start)
         assert len({tuple(v) for v in found.values()}) == 1, found
     for name, values in laps.items():
@@ -48,7 +50,9 @@ def main() -> None:
             f"{name:18s}: median {statistics.median(values) * 1e3:.2f} ms per search, "
             f"total {sum(values):.2f} s"
         )
-    ratio = statistics.median(laps["CostL1 (ruptures)"]) / statistics.median(laps["precomputed"])
+    ratio = statistics.median(laps["ruptures Pelt + CostL1"]) / statistics.median(
+        laps["bench (pelt + costs)"]
+    )
     print(
         f"speed-up (median per search): x{ratio:.1f}; {args.series} series of {args.runs} runs, "
         "same breakpoints"

@@ -69,10 +69,11 @@ class AbRequest:
     telemetry: bool = True
     sample_interval_s: float = 0.010
     command: Sequence[str] = ()
-    # A new worker process (pair) for every round: what sets a process's speed for its lifetime then
-    # varies round to round, where the round t counts it as noise, instead of biasing every round of a
-    # run alike (docs/STATISTICS.md). None: only where the sides run in separate processes.
-    fresh_workers: bool | None = None
+    # Every side's models loaded anew for every round (a new worker process where a side has its own):
+    # what fixes a loaded model's speed for its lifetime (where its weights landed in memory) then varies
+    # round to round, where the round t counts it as noise, instead of biasing every round of a run
+    # alike (docs/STATISTICS.md, "What a process carries").
+    reload_each_round: bool = True
     # Sides that share their Python and environment run in one worker process: whatever sets a process's
     # speed then moves both sides alike and cancels in their ratio. False: one process per side always.
     one_process: bool = True
@@ -81,10 +82,6 @@ class AbRequest:
     def shares_process(self) -> bool:
         a, b = self.baseline, self.candidate
         return self.one_process and Path(a.python) == Path(b.python) and dict(a.env) == dict(b.env)
-
-    @property
-    def restarts_workers(self) -> bool:
-        return (not self.shares_process) if self.fresh_workers is None else self.fresh_workers
 
 
 @dataclass(frozen=True)
@@ -131,20 +128,24 @@ def run_ab(
         plans = _start_workers(request, sides, scenarios, workers, worker_factory, reporter, first=0)
         check_points_match(plans[0]["points"], plans[1]["points"])
 
-        def restart(round_index: int) -> None:
-            """Close both workers and start a new pair, the side that starts first alternating."""
-            for worker in workers:
-                worker.close()
-            workers.clear()
-            fresh = _start_workers(
-                request, sides, scenarios, workers, worker_factory, SilentAbReporter(),
-                first=first_side(round_index, 0),
-            )  # fmt: skip
+        def reload(round_index: int) -> None:
+            """Every side's models loaded anew: planned again in the shared worker, else in a new pair
+            of workers; the side that loads first alternates."""
+            first = first_side(round_index, 0)
+            if request.shares_process:
+                fresh = _plan(request, sides, scenarios, workers, SilentAbReporter(), first=first)
+            else:
+                for worker in workers:
+                    worker.close()
+                workers.clear()
+                fresh = _start_workers(
+                    request, sides, scenarios, workers, worker_factory, SilentAbReporter(), first=first
+                )
             for old, new in zip(plans, fresh, strict=True):
                 if old["points"] != new["points"]:
                     raise BenchError("a restarted worker planned other points", field="sides")
 
-        return _Rounds(request, sides, scenarios, workers, plans, stop, reporter, started, restart).run()
+        return _Rounds(request, sides, scenarios, workers, plans, stop, reporter, started, reload).run()
     finally:
         for worker in workers:
             worker.close()
@@ -185,6 +186,19 @@ def _start_workers(
                 field=f"--{side.role}-python {side.python}",
                 hint="install onnxruntime-genai (or -cuda / -directml) into that environment",
             )
+    return _plan(request, sides, scenarios, workers, reporter, first=first)
+
+
+def _plan(
+    request: AbRequest,
+    sides: tuple[Side, Side],
+    scenarios: list[Scenario],
+    workers: list[Talker],
+    reporter: AbReporter,
+    *,
+    first: int,
+) -> list[dict[str, Any]]:
+    """Have each worker load its side's models (``first`` first): their plans, checked readable."""
     plans: dict[int, dict[str, Any]] = {}
     for index in (first, 1 - first):
         side, worker, scenario = sides[index], workers[index], scenarios[index]
@@ -248,10 +262,10 @@ class _Rounds:
         stop: StopFlag,
         reporter: AbReporter,
         started: float,
-        restart: Callable[[int], None],
+        reload: Callable[[int], None],
     ) -> None:
         self.request, self.sides, self.workers, self.plans = request, sides, workers, plans
-        self.stop, self.reporter, self.started, self.restart = stop, reporter, started, restart
+        self.stop, self.reporter, self.started, self.reload = stop, reporter, started, reload
         self.n_points = len(plans[0]["points"])
         started_at = _utcnow()
         run_ids = [new_run_id(started_at), new_run_id(started_at)]
@@ -303,7 +317,7 @@ class _Rounds:
                 python=str(side.python),
                 worker=dict(worker.hello),
                 env=dict(side.env),
-                fresh_workers=request.restarts_workers,
+                reloaded_each_round=request.reload_each_round,
                 one_process=request.shares_process,
             ),
         )
@@ -319,11 +333,11 @@ class _Rounds:
         try:
             for round_index in range(self.request.rounds):
                 round_started = time.perf_counter()
-                if round_index and self.request.restarts_workers:
+                if round_index and self.request.reload_each_round:
                     if self.stop.requested:
                         interrupted = True
                         break
-                    self.restart(round_index)
+                    self.reload(round_index)
                 results = self._round(round_index)
                 if results is None:
                     interrupted = True

@@ -10,6 +10,7 @@ when to stop, between points, so a round is never half-measured on one side only
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import signal
@@ -152,7 +153,8 @@ def serve(inbox: IO[str], outbox: IO[str]) -> int:
     """Answer requests until ``quit`` or the end of input.
 
     One process may hold both sides (``plan`` and ``measure`` carry the side's key): what sets a
-    process's speed for its lifetime is then the same for both, and cancels in their ratio."""
+    process's speed for its lifetime is then the same for both, and cancels in their ratio. A second
+    ``plan`` for a side loads its models anew (``bench ab`` does it every round)."""
     hello = _hello()
     send(outbox, hello)
     sides: dict[str, _Side] = {}
@@ -171,7 +173,13 @@ def serve(inbox: IO[str], outbox: IO[str]) -> int:
                             field=f"python {sys.executable}",
                             hint="install onnxruntime-genai (or -cuda / -directml) into that environment",
                         )
-                    side = sides[str(request.get("side", ""))] = _Side(
+                    key = str(request.get("side", ""))
+                    old = sides.pop(key, None)
+                    if old is not None:  # a reload: free the old models before loading them anew
+                        old.close()
+                        del old
+                        gc.collect()
+                    side = sides[key] = _Side(
                         request["scenario"],
                         telemetry=bool(request.get("telemetry", True)),
                         sample_interval_s=float(request.get("sample_interval_s", 0.010)),

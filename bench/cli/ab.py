@@ -82,17 +82,16 @@ def ab(
         int, typer.Option(min=1, help="Repetitions per side, point and round (3 vs 3: 20 orders per round).")
     ] = 3,
     warmup: Annotated[int, typer.Option(min=0, help="Warmups per side, point and round.")] = 1,
-    fresh_workers: Annotated[
-        bool | None,
+    reload: Annotated[
+        bool,
         typer.Option(
-            "--fresh-workers/--keep-workers",
-            help="A new worker process (pair) for every round, models loaded anew, so what sets a "
-            "process's speed for its lifetime is round-to-round noise instead of a bias of the whole "
-            "run. Default: fresh where the sides need a process each (different Pythons or "
-            "environments, or --process-per-side), kept for the run where they share one.",
-            show_default=False,
+            "--reload/--load-once",
+            help="Load every side's models anew for every round (in new worker processes where the sides "
+            "have one each), so what fixes a loaded model's speed for its lifetime (where its weights "
+            "landed in memory) is round-to-round noise instead of a bias of the whole run. --load-once: "
+            "faster where loading is slow; only where A/A runs showed no such offset.",
         ),
-    ] = None,
+    ] = True,
     one_process: Annotated[
         bool,
         typer.Option(
@@ -127,8 +126,9 @@ def ab(
     """Measure a baseline side and a candidate side interleaved, and gate on their difference.
 
     Sides that share their Python and environment run in one worker process (else one each, under
-    each side's Python; a new one for every round with --fresh-workers); rounds alternate which side
-    goes first (A B, B A, ...), and every round measures every point on both sides.
+    each side's Python), and every side's models are loaded anew for every round (--load-once: once);
+    rounds alternate which side goes first (A B, B A, ...), and every round measures every point on both
+    sides.
     The decision pairs the sides within each round, so drift that moves a whole round cancels: per point
     and metric, Student's t on the per-round log ratios (or --paired-test van-elteren), the geometric
     mean of the round ratios, the same minimum effect and correction as `bench compare`. Writes the two
@@ -186,7 +186,7 @@ def ab(
                 file_sha256=loaded.file_sha256,
                 telemetry=telemetry,
                 command=sys.argv,
-                fresh_workers=fresh_workers,
+                reload_each_round=reload,
                 one_process=one_process,
             ),
             stop=stop,

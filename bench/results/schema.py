@@ -211,10 +211,10 @@ class AbRecord(BaseModel):
         description="both sides' models in one worker process (sides that share their Python and "
         "environment), so what sets a process's speed is the same for both",
     )
-    fresh_workers: bool = Field(
+    reloaded_each_round: bool = Field(
         default=False,
-        description="each round ran in a new pair of worker processes (models loaded anew); False: one "
-        "long-lived worker per side for the whole run",
+        description="every side's models were loaded anew for every round (in new worker processes "
+        "where the sides had one each); False: loaded once for the whole run",
     )
 
 

@@ -163,6 +163,7 @@ class _CountingWorker:
         from bench.ab.protocol import point_schema_digest
 
         if message["op"] == "plan":
+            self.log.append(("plan", message.get("side") or self.label, self.number))
             point = self.document.points[0]
             return {
                 "ok": True,
@@ -181,15 +182,17 @@ class _CountingWorker:
 
 
 @pytest.mark.parametrize(
-    ("one_process", "fresh", "starts"),
+    ("one_process", "reload", "starts", "plans"),
     [
-        (True, None, 1),  # sides that can share a process share one, kept for the run
-        (True, True, 3),  # ... or a new shared one per round
-        (False, None, 6),  # a process per side: a new pair every round by default
-        (False, False, 2),  # ... unless kept
+        (True, True, 1, 6),  # one process for both sides, their models loaded anew every round
+        (True, False, 1, 2),  # ... or once
+        (False, True, 6, 6),  # a process per side: a new pair every round
+        (False, False, 2, 2),  # ... or one pair for the run
     ],
 )
-def test_workers_per_round_and_per_side(tmp_path, one_process, fresh, starts) -> None:
+def test_models_loaded_anew_every_round_in_one_process_or_in_new_ones(
+    tmp_path, one_process, reload, starts, plans
+) -> None:
     from bench.ab.rounds import AbRequest, run_ab
     from bench.ab.sides import Side
     from bench.scenarios import load_scenario
@@ -198,15 +201,14 @@ def test_workers_per_round_and_per_side(tmp_path, one_process, fresh, starts) ->
     _CountingWorker.log, _CountingWorker.started = [], 0
     request = AbRequest(
         scenario=scenario, baseline=Side("baseline"), candidate=Side("candidate"), rounds=3, repetitions=2,
-        warmup=0, out_dir=tmp_path, telemetry=False, fresh_workers=fresh, one_process=one_process,
+        warmup=0, out_dir=tmp_path, telemetry=False, reload_each_round=reload, one_process=one_process,
     )  # fmt: skip
     run = run_ab(request, worker_factory=_CountingWorker)
     assert run.rounds_completed == 3 and run.candidate.ab is not None
-    assert run.candidate.ab.one_process is one_process
-    assert run.candidate.ab.fresh_workers is (starts > 2 or (one_process and starts == 3))
+    assert run.candidate.ab.one_process is one_process and run.candidate.ab.reloaded_each_round is reload
     log = _CountingWorker.log
     started = [(label, n) for kind, label, n in log if kind == "start"]
-    assert len(started) == starts
+    assert len(started) == starts and sum(1 for entry in log if entry[0] == "plan") == plans
     assert {n for kind, _, n in log if kind == "close"} == {n for _, n in started}  # all closed
     sides_of: dict[int, set[str]] = {}
     for kind, side, n in log:
@@ -217,9 +219,12 @@ def test_workers_per_round_and_per_side(tmp_path, one_process, fresh, starts) ->
         assert all(sides == {"baseline", "candidate"} for sides in sides_of.values())
     else:
         assert all(len(sides) == 1 for sides in sides_of.values())
+    if reload:
+        # Every round loads both sides before measuring, the side loaded first alternating.
+        loads = [side for kind, side, _ in log if kind == "plan"]
+        assert loads[2:4] == ["candidate", "baseline"] and loads[4:6] == ["baseline", "candidate"]
     if starts == 6:
-        # The side whose worker starts first alternates; the old pair is closed before the next starts.
-        assert [started[i][0] for i in (0, 2, 4)] == ["baseline", "candidate", "baseline"]
+        # The old pair is closed before the next one starts: never two pairs loaded at once.
         first_new = log.index(("start", *started[2]))
         assert {("close", label, n) for label, n in started[:2]} <= set(log[:first_new])
 
