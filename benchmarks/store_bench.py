@@ -91,7 +91,12 @@ def dashboard_command(url: str, page: Path) -> None:
 
 
 def bench_backend(
-    name: str, url_for: Callable[[str], str], small: Path | None, history: Path, rounds: int
+    name: str,
+    url_for: Callable[[str], str],
+    small: Path | None,
+    history: Path,
+    rounds: int,
+    reference: bool = True,
 ) -> dict:
     row: dict = {"backend": name}
     if small is not None:
@@ -110,7 +115,7 @@ def bench_backend(
         newest = store.runs(everything, limit=1)[0].run_id
         row["history_rows"] = timed(lambda: store.points(everything), rounds)
         row["candidate"] = timed(lambda: store.documents(parse_where([f"run={newest}"])), rounds)
-        row["all_documents"] = timed(lambda: store.documents(everything), 1)
+        row["all_documents"] = timed(lambda: store.documents(everything), 1) if reference else None
         row["points"] = len(row["history_rows"][3])  # type: ignore[arg-type]
     page = history / "page.html"
     row["dashboard"] = timed(lambda: dashboard_command(history_url, page), rounds)
@@ -128,6 +133,12 @@ def main() -> None:
     parser.add_argument("--history-points", type=int, default=100, help="points per history run: 100 or 10")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-reference",
+        dest="reference",
+        action="store_false",
+        help="skip loading every history document (from the files and from the store) for reference",
+    )
     parser.add_argument("--keep", type=Path, help="write files and stores here instead of a temporary folder")
     args = parser.parse_args()
     backends = args.backends.split(",")
@@ -146,10 +157,12 @@ def main() -> None:
             f"written in {time.perf_counter() - start:.0f} s",
             flush=True,
         )
-        files = timed(lambda: [load_result(p) for p in history_paths], 1)
-        print(
-            f"reference: the {len(history_paths)} history files loaded from JSON in {fmt(files)}", flush=True
-        )
+        files = timed(lambda: [load_result(p) for p in history_paths], 1) if args.reference else None
+        if files is not None:
+            print(
+                f"reference: the {len(history_paths)} history files loaded from JSON in {fmt(files)}",
+                flush=True,
+            )
         rows = []
         for backend in backends:
             if backend == "sqlite":
@@ -160,13 +173,19 @@ def main() -> None:
                         small,
                         folder / "history",
                         args.rounds,
+                        args.reference,
                     )
                 )
             else:
                 server = stack.enter_context(running_server())
                 rows.append(
                     bench_backend(
-                        "PostgreSQL 15", server.create_database, small, folder / "history", args.rounds
+                        "PostgreSQL 15",
+                        server.create_database,
+                        small,
+                        folder / "history",
+                        args.rounds,
+                        args.reference,
                     )
                 )
             row = rows[-1]
@@ -179,7 +198,8 @@ def main() -> None:
             print(
                 f"{row['backend']}: {ingested}history of {row['points']} points: "
                 f"ingest {row['ingest_history_s']:.1f} s, history rows {fmt(row['history_rows'])}, "
-                f"candidate document {fmt(row['candidate'])}, all documents {fmt(row['all_documents'])}, "
+                f"candidate document {fmt(row['candidate'])}, "
+                f"all documents {fmt(row['all_documents']) if row['all_documents'] else '-'}, "
                 f"bench dashboard --store {fmt(row['dashboard'])}",
                 flush=True,
             )
@@ -194,9 +214,11 @@ def main() -> None:
             rate = f"{row['ingested'] / row['ingest_s']:.0f}" if "ingest_s" in row else "–"
             print(
                 f"| {row['backend']} | {ingest_s} | {rate} | {fmt(row['history_rows'])} | "
-                f"{fmt(row['candidate'])} | **{fmt(row['dashboard'])}** | {fmt(row['all_documents'])} |"
+                f"{fmt(row['candidate'])} | **{fmt(row['dashboard'])}** | "
+                f"{fmt(row['all_documents']) if row['all_documents'] else '–'} |"
             )
-        print(f"| result files | – | – | – | – | – | {fmt(files)} |")
+        if files is not None:
+            print(f"| result files | – | – | – | – | – | {fmt(files)} |")
 
 
 if __name__ == "__main__":

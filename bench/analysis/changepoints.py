@@ -80,15 +80,16 @@ def detect_change_points(
     if min_size < 2:
         raise BenchError(f"must be at least 2, got {min_size}", field="min_size")
     n = series.size
-    if n < 2 * min_size:
+    if n < 2 * min_size or _no_change_can_pass(series, min_size=min_size, min_effect=min_effect):
         return []
     logs = np.log(series)
     if penalty is None:
         penalty = PENALTY_FACTOR * noise_scale(logs) * math.log(n)
     # Every segment's cost up front (n^2 floats: 32 MB at 2,000 runs), else ruptures' search as is.
     if n <= PRECOMPUTED_MAX:
-        cost: ruptures.base.BaseCost = SegmentCostsL1().fit(logs)
-        candidates = pelt(cost.costs, penalty=penalty, min_size=min_size)[:-1]  # type: ignore[attr-defined]
+        costs = SegmentCostsL1().fit(logs)
+        candidates = pelt(costs.costs, penalty=penalty, min_size=min_size)[:-1]
+        cost: ruptures.base.BaseCost = costs
     else:
         cost = ruptures.costs.CostL1().fit(logs)
         search = ruptures.Pelt(model="l1", min_size=min_size, jump=1).fit(logs)
@@ -170,6 +171,19 @@ def pelt(costs: np.ndarray, *, penalty: float, min_size: int) -> list[int]:
         breakpoints.append(end)
         end = int(previous[end])
     return sorted(breakpoints)
+
+
+def _no_change_can_pass(series: np.ndarray, *, min_size: int, min_effect: float) -> bool:
+    """True when no split of ``series`` can pass the minimum effect, so the search can be skipped.
+
+    Every segment the search and the confirmation compare holds at least ``min_size`` runs, and the
+    median of a segment of L >= min_size values lies between the k-th smallest and the k-th largest
+    value of the whole series, k = ceil(min_size / 2). So no change between two segments exceeds
+    (k-th largest / k-th smallest - 1): below the minimum effect, nothing can be confirmed. Exact, and
+    most series of a quiet history stop here."""
+    k = (min_size + 1) // 2
+    ordered = np.partition(series, (k - 1, series.size - k))
+    return bool(ordered[series.size - k] / ordered[k - 1] - 1.0 < min_effect)
 
 
 def noise_scale(logs: np.ndarray) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from functools import lru_cache
+from typing import Any
 
 from bench.compare.baselines import gpu_key
 from bench.compare.context import RunContext
@@ -23,39 +25,46 @@ from bench.dashboard.history import (
 )
 from bench.status import PointStatus
 from bench.store.query import Where
-from bench.store.rows import StoredPoint, StoredRun
+from bench.store.rows import StoredRun
 from bench.store.store import Store
 
 
 def stored_history(store: Store, where: Where, *, exclude: Collection[str] = ()) -> list[RunSummary]:
     """Every run ``where`` selects but those in ``exclude``, oldest first, with all its points."""
     runs = [run for run in store.runs(where) if run.run_id not in exclude]
-    points: dict[str, list[StoredPoint]] = defaultdict(list)
-    for point in store.points(where, whole_runs=True):
-        points[point.run_id].append(point)
+    points: dict[str, list[Any]] = defaultdict(list)
+    for row in store.point_medians(where, TREND_METRICS):
+        points[row[0]].append(row)
     return [summarise_stored(run, points.get(run.run_id, [])) for run in runs]
 
 
-def summarise_stored(run: StoredRun, points: Sequence[StoredPoint]) -> RunSummary:
-    contexts = [_context(point, run) for point in points]
-    summaries = []
-    for point, context in zip(points, contexts, strict=True):
+def summarise_stored(run: StoredRun, rows: Sequence[Any]) -> RunSummary:
+    """One run's summary from its ``runs`` row and its points' rows (``Store.point_medians``)."""
+    summaries: list[PointSummary] = []
+    contexts: list[RunContext] = []
+    models: dict[str, ModelSummary] = {}
+    for (
+        _run, point_id, model, model_kind, provider, prompt, batch, output, gpu, architecture, driver,
+        genai, status, *medians,
+    ) in rows:  # fmt: skip
+        context = _context(provider, gpu, architecture, driver, genai, run.cpu_model or "")
+        contexts.append(context)
         key, label = point_place(context)
         summaries.append(
             PointSummary(
-                id=point.point_id,
-                model=point.model,
-                provider=point.provider,
+                id=point_id,
+                model=model,
+                provider=provider,
                 gpu_key=key,
                 gpu_label=label,
-                prompt_tokens=point.prompt_tokens,
-                batch_size=point.batch_size,
-                output_tokens=point.output_tokens,
-                status=PointStatus(point.status),
-                medians={name: point.median(name) for name in TREND_METRICS},
+                prompt_tokens=prompt,
+                batch_size=batch,
+                output_tokens=output,
+                status=PointStatus(status),
+                medians=dict(zip(TREND_METRICS, medians, strict=True)),
             )
         )
-    models = {p.model: ModelSummary(p.model, p.model_kind, p.model, p.model) for p in points}
+        models.setdefault(model, ModelSummary(model, model_kind, model, model))
     return RunSummary(
         run_id=run.run_id,
         started_at=run.started_at,
@@ -71,20 +80,29 @@ def summarise_stored(run: StoredRun, points: Sequence[StoredPoint]) -> RunSummar
         genai=run.genai_version,
         genai_build=run.genai_build,
         versions=versions_text(contexts),
-        providers=tuple(sorted({p.provider for p in points})),
+        providers=tuple(sorted({p.provider for p in summaries})),
         models=tuple(models.values()),
         points=tuple(summaries),
     )
 
 
-def _context(point: StoredPoint, run: StoredRun) -> RunContext:
-    """The point's ``RunContext`` as ``bench.compare.context.run_context`` made it at ingest."""
-    unknown = "no GPU identity recorded" if point.provider != "cpu" and not point.gpu else None
+@lru_cache(maxsize=256)
+def _context(
+    provider: str,
+    gpu: str | None,
+    architecture: str | None,
+    driver: str | None,
+    genai: str | None,
+    cpu_model: str,
+) -> RunContext:
+    """A point's ``RunContext`` as ``bench.compare.context.run_context`` made it at ingest (a lab has
+    few distinct ones: cached)."""
+    unknown = "no GPU identity recorded" if provider != "cpu" and not gpu else None
     return RunContext(
-        gpu=gpu_key(point.gpu, point.architecture) if point.gpu else None,
+        gpu=gpu_key(gpu, architecture) if gpu else None,
         gpu_unknown_reason=unknown,
-        provider=point.provider,
-        driver=point.driver,
-        onnxruntime_genai=point.genai_version,
-        cpu_model=run.cpu_model or "",
+        provider=provider,
+        driver=driver,
+        onnxruntime_genai=genai,
+        cpu_model=cpu_model,
     )

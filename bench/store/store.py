@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, exists, select
+from sqlalchemy import Connection, Engine, Row, create_engine, delete, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -33,6 +33,7 @@ from bench.store import tables
 from bench.store.migrate import ensure_schema
 from bench.store.query import Where, all_of, point_clauses, run_clauses
 from bench.store.rows import StoredPoint, StoredRun, document_text, point_rows, run_row
+from bench.store.tables import summary_column
 from bench.store.url import display_url, scrub, sqlite_path, store_url
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -183,12 +184,11 @@ class Store:
                 for run_id, text in connection.execute(statement)
             ]
 
-    def points(self, where: Where | None = None, *, whole_runs: bool = False) -> list[StoredPoint]:
-        """Points matching ``where`` (every key applies to the point itself), in run time order.
-        ``whole_runs``: every point of the runs ``where`` selects (as ``runs`` and ``documents`` do)."""
+    def points(self, where: Where | None = None) -> list[StoredPoint]:
+        """Points matching ``where`` (every key applies to the point itself), in run time order."""
         where = where or Where()
         p, r = tables.points, tables.runs
-        clauses = _run_filter(where) if whole_runs else [*run_clauses(where), *point_clauses(where)]
+        clauses = [*run_clauses(where), *point_clauses(where)]
         statement = (
             select(
                 *p.c,
@@ -202,6 +202,25 @@ class Store:
         )
         with self._connect() as connection:
             return [StoredPoint.from_row(row) for row in connection.execute(statement).mappings()]
+
+    def point_medians(self, where: Where, metrics: Sequence[str]) -> list[Row[Any]]:
+        """Every point of the runs ``where`` selects (as ``runs`` does), only what a history draws:
+        (run_id, point_id, model, model_kind, provider, prompt_tokens, batch_size, output_tokens, gpu,
+        architecture, driver, genai_version, status, *the median of each of ``metrics``), as plain rows."""
+        p = tables.points
+        columns = [
+            p.c.run_id, p.c.point_id, p.c.model, p.c.model_kind, p.c.provider, p.c.prompt_tokens,
+            p.c.batch_size, p.c.output_tokens, p.c.gpu, p.c.architecture, p.c.driver, p.c.genai_version,
+            p.c.status, *(p.c[summary_column(metric, "median")] for metric in metrics),
+        ]  # fmt: skip
+        statement = (
+            select(*columns)
+            .join_from(p, tables.runs, p.c.run_id == tables.runs.c.run_id)
+            .where(*_run_filter(where))
+            .order_by(p.c.run_id, p.c.point_id)
+        )
+        with self._connect() as connection:
+            return list(connection.execute(statement).all())
 
     def count(self) -> int:
         from sqlalchemy import func

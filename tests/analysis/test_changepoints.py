@@ -117,3 +117,22 @@ def test_pelt_is_ruptures_own_search():
             assert pelt(costs.costs, penalty=penalty, min_size=min_size) == reference
     with pytest.raises(ruptures.exceptions.NotEnoughPoints):
         SegmentCostsL1().fit(np.ones(5)).error(1, 2)
+
+
+def test_skipping_series_where_no_change_can_pass_changes_nothing(monkeypatch):
+    """The shortcut for series whose spread cannot hold a change of the minimum effect is exact: the
+    same change points with and without it, on flat, noisy and stepped series near the threshold."""
+    from bench.analysis import changepoints
+
+    rng = np.random.default_rng(5)
+    cases = []
+    for trial in range(120):
+        n = int(rng.integers(10, 60))
+        sd = float(rng.choice([0.003, 0.01, 0.02]))
+        step = float(rng.choice([1.0, 1.03, 1.06, 1.12]))
+        cases.append(history(n, {int(rng.integers(5, n - 4)): step}, sd=sd, outliers=0.03, seed=trial))
+    with_shortcut = [detect_change_points(values, min_effect=0.05, alpha=0.01) for values in cases]
+    monkeypatch.setattr(changepoints, "_no_change_can_pass", lambda *a, **k: False)
+    without = [detect_change_points(values, min_effect=0.05, alpha=0.01) for values in cases]
+    assert with_shortcut == without
+    assert sum(1 for found in with_shortcut if found) >= 10  # steps were found, not all skipped
