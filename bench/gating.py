@@ -38,6 +38,8 @@ _REMEDIES = {
     CoverageReason.MISSING_IN_CANDIDATE: "measure every point of the baseline (same scenario)",
 }
 UNRESOLVED_REMEDY = "more repetitions, a quieter runner, or `bench ab` (interleaved: drift cancels)"
+# bench ab itself: its interval narrows like 1 / sqrt(rounds).
+UNRESOLVED_REMEDY_AB = "more --rounds (the reason says about how many), or a quieter runner"
 
 
 def parse_min_coverage(text: str) -> float:
@@ -88,11 +90,12 @@ def judge(
     min_coverage: float = DEFAULT_MIN_COVERAGE,
     invalid_points: Sequence[str] = (),
     unread: Sequence[str] = (),
+    interleaved: bool = False,
 ) -> GateOutcome:
     """The outcome of ``report``. ``invalid_points``: candidate points that failed to measure (``gate``,
     ``ab``); each is a failure on its own. ``unread``: inputs that could not be read and were skipped
     (files, or store queries that selected no run; one line each); what they held was not compared, so
-    the best outcome is INCONCLUSIVE."""
+    the best outcome is INCONCLUSIVE. ``interleaved``: the report is ``bench ab``'s (its remedies)."""
     coverage = report.coverage
     rows = report.rows
     open_rows = [row for row in rows if unresolved(row, rule)]
@@ -123,8 +126,9 @@ def judge(
                 "fix or remove the unreadable files (a store query that selected no run: store a baseline "
                 "run first)"
             )
+        unresolved_remedy = UNRESOLVED_REMEDY_AB if interleaved else UNRESOLVED_REMEDY
         if open_rows:
-            remedies.append(UNRESOLVED_REMEDY)
+            remedies.append(unresolved_remedy)
         reason = "not decided: " + ", ".join(causes)
         return GateOutcome(
             Outcome.INCONCLUSIVE,
@@ -132,6 +136,6 @@ def judge(
             decided,
             f"INCONCLUSIVE: {summary}",
             reason,
-            "; ".join(dict.fromkeys(remedies)) or UNRESOLVED_REMEDY,
+            "; ".join(dict.fromkeys(remedies)) or unresolved_remedy,
         )
     return GateOutcome(Outcome.PASS, expected, decided, f"PASS: no regression; {summary}")

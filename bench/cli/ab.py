@@ -214,7 +214,15 @@ def ab(
         for p in run.candidate.points
         if p.status == PointStatus.INVALID
     ]
-    code = conclude(report, rule=rule, min_coverage=floor, title=title, junit=junit, invalid_points=invalid)
+    code = conclude(
+        report,
+        rule=rule,
+        min_coverage=floor,
+        title=title,
+        junit=junit,
+        invalid_points=invalid,
+        interleaved=True,
+    )
     raise typer.Exit(code=EXIT_INTERRUPTED if run.interrupted else code)
 
 

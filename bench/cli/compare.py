@@ -149,11 +149,17 @@ def conclude(
     invalid_points: Sequence[str] = (),
     unread: Sequence[str] = (),
     fail_on_not_comparable: bool = False,
+    interleaved: bool = False,
 ) -> int:
     """The outcome of ``report`` on stderr (with reason and remedy), in ``--junit`` and the GitHub step
     summary; returns the exit code (0 PASS, 1 FAIL, 3 INCONCLUSIVE)."""
     outcome = judge(
-        report, rule=rule, min_coverage=min_coverage, invalid_points=invalid_points, unread=unread
+        report,
+        rule=rule,
+        min_coverage=min_coverage,
+        invalid_points=invalid_points,
+        unread=unread,
+        interleaved=interleaved,
     )
     if junit is not None:
         write_junit(junit, junit_cases(report, rule=rule), suite=title)

@@ -251,3 +251,16 @@ def test_a_flag_for_spread_alone_is_compared_other_flags_are_left_out() -> None:
     throttled = _ab_pair(["throttled: round 2: 1 of 3 repetitions ran under HwSlowdown"])
     (row,) = build_ab_report(*throttled, rule=Rule(), metrics=["tpot_ms"]).rows
     assert row.excluded and row.gap == "flagged" and "throttled" in row.reason
+
+
+def test_an_inconclusive_ab_verdict_asks_for_rounds_not_for_bench_ab() -> None:
+    from bench.gating import judge
+
+    base, cand = _ab_pair([], status="valid")
+    swing = [1.25, 0.92] * 3  # ~7 % worse on average, nowhere near significant over 6 rounds
+    cand.points[0].metrics["tpot_ms"].samples = [s for s in swing for _ in range(3)]
+    report = build_ab_report(base, cand, rule=Rule(), metrics=["tpot_ms"])
+    outcome = judge(report, rule=Rule(), interleaved=True)
+    assert outcome.outcome.value == "inconclusive" and "--rounds" in outcome.remedy
+    assert "`bench ab`" not in outcome.remedy
+    assert "`bench ab`" in judge(report, rule=Rule()).remedy  # compare and gate still point to it
