@@ -144,7 +144,7 @@ def load_runs(
             hint="run `bench run smoke` first, or pass result files or folders",
         )
     documents.sort(key=lambda d: d.started_at)
-    return documents[-1:], documents[:-1]
+    return documents[-1:], list(documents[:-1])
 
 
 def _load(
