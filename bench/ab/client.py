@@ -148,7 +148,10 @@ class SideChannel:
         return dict(self.worker.hello)
 
     def request(self, message: dict[str, Any], *, during: str) -> dict[str, Any]:
-        return dict(self.worker.request({**message, "side": self.key}, during=during))
+        try:
+            return dict(self.worker.request({**message, "side": self.key}, during=during))
+        except WorkerError as exc:  # the shared worker's label is not this side's: name the side
+            raise WorkerError(exc.message, field=f"{self.key} side", hint=exc.hint) from None
 
     def close(self) -> None:
         if self.owns:

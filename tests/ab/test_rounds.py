@@ -9,7 +9,8 @@ from typing import ClassVar
 import pytest
 
 from bench.ab.report import build_ab_report
-from bench.ab.rounds import check_points_match, first_side, merge_rounds
+from bench.ab.rounds import first_side, merge_rounds
+from bench.ab.startup import check_points_match
 from bench.analysis.regression import Rule
 from bench.errors import BenchError
 from bench.results.schema import AbRecord
