@@ -1,5 +1,5 @@
-"""One side of ``bench ab``: a process that loads its side's models once and measures them on request
-(for one round by default, for the whole run with ``--keep-workers``).
+"""A worker of ``bench ab``: a process that loads a side's models and measures them on request (one
+side, or both when they share a Python and environment); a second ``plan`` loads them anew.
 
 Run as ``python -m bench.ab.worker`` under the side's Python (see ``bench.ab.client``). It measures with
 the runner's own per-point code (``bench.runner``), so a point measured here is the same ``Point`` that
