@@ -9,7 +9,7 @@ the same run summarised from its document (``bench.dashboard.history.summarise``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -29,9 +29,9 @@ from bench.store.rows import StoredRun
 from bench.store.store import Store
 
 
-def stored_history(store: Store, where: Where, *, exclude: Collection[str] = ()) -> list[RunSummary]:
-    """Every run ``where`` selects but those in ``exclude``, oldest first, with all its points."""
-    runs = [run for run in store.runs(where) if run.run_id not in exclude]
+def stored_history(store: Store, where: Where) -> list[RunSummary]:
+    """Every run ``where`` selects, oldest first, with all its points."""
+    runs = store.runs(where)
     points: dict[str, list[Any]] = defaultdict(list)
     for row in store.point_medians(where, TREND_METRICS):
         points[row[0]].append(row)

@@ -63,13 +63,8 @@ class StoreQueries:
 
     def newest_and_history(self, text: str) -> tuple[ResultDocument, list[RunSummary]]:
         """The newest run a ``store:`` argument selects, whole, and the others as summaries."""
-        where = self.parse(text)
-        self.used = True
-        newest = self.store.runs(where, limit=1)
-        if not newest:
-            raise self._none_found(text, where)
-        document = self.store.load(newest[-1].run_id)
-        return document, stored_history(self.store, where, exclude={document.run_id})
+        *older, newest = self.history(text)
+        return self.store.load(newest.run_id), older
 
     def _none_found(self, text: str, where: Where) -> NothingSelected:
         return NothingSelected(

@@ -31,19 +31,26 @@ def _lab_history():
     return [*old, *new[:2], stopped, *new[3:], cpu]
 
 
-def test_the_history_from_summary_rows_is_the_history_from_the_documents(store_url, monkeypatch):
+@pytest.fixture
+def parsed(monkeypatch) -> list[str]:
+    """Where every document the store parses from now on came from (its ``origin``)."""
+    origins: list[str] = []
+    real = store_module.parse_document
+    monkeypatch.setattr(
+        store_module,
+        "parse_document",
+        lambda text, *, origin: origins.append(origin) or real(text, origin=origin),
+    )
+    return origins
+
+
+def test_the_history_from_summary_rows_is_the_history_from_the_documents(store_url, request):
     documents = sorted(_lab_history(), key=lambda d: d.started_at)
     newest, rest = documents[-1], documents[:-1]
     with open_store(store_url) as store:
         store.save_many([(d, None) for d in documents])
-        parsed: list[str] = []
-        real = store_module.parse_document
-        monkeypatch.setattr(
-            store_module,
-            "parse_document",
-            lambda text, *, origin: parsed.append(origin) or real(text, origin=origin),
-        )
-        summaries = stored_history(store, parse_where([]), exclude={newest.run_id})
+        parsed = request.getfixturevalue("parsed")
+        summaries = stored_history(store, parse_where([]))[:-1]
     assert parsed == []  # not one document read: the rows alone
     assert [s.run_id for s in summaries] == [d.run_id for d in rest]
 
@@ -75,17 +82,11 @@ def test_a_where_selects_whole_runs_for_the_history(store_url):
     assert {p.model for s in summaries for p in s.points} == {p.model for p in documents[0].points}
 
 
-def test_dashboard_from_the_store_reads_one_document(store_url, tmp_path, monkeypatch):
+def test_dashboard_from_the_store_reads_one_document(store_url, tmp_path, request):
     documents = gpu_runs(5, driver="572.16", tag="d")
     with open_store(store_url) as store:
         store.save_many([(d, None) for d in documents])
-    parsed: list[str] = []
-    real = store_module.parse_document
-    monkeypatch.setattr(
-        store_module,
-        "parse_document",
-        lambda text, *, origin: parsed.append(origin) or real(text, origin=origin),
-    )
+    parsed = request.getfixturevalue("parsed")
     done = invoke("dashboard", "--store", store_url, "-o", tmp_path / "page.html")
     assert done.exit_code == 0, done.output
     assert "1 candidate run(s), 4 in history" in done.stdout
